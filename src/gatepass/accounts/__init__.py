@@ -1,0 +1,1 @@
+"""User accounts: the one user store behind sessions, tokens and OAuth."""

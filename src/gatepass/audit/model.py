@@ -1,0 +1,30 @@
+"""Audit events. Never a password or a secret in them."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AuditEventType(StrEnum):
+    SIGNUP = "signup"
+    LOGIN_SUCCEEDED = "login.succeeded"
+    LOGIN_FAILED = "login.failed"
+    LOGIN_THROTTLED = "login.throttled"
+    LOGOUT = "logout"
+    LOGOUT_EVERYWHERE = "logout.everywhere"
+    SESSION_REVOKED = "session.revoked"
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an event name
+    USER_CREATED = "user.created"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
+    USER_DELETED = "user.deleted"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    at: float
+    type: AuditEventType
+    user_id: str | None = None
+    email: str | None = None
+    address: str | None = None
+    user_agent: str | None = None
+    detail: str | None = None

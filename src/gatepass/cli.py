@@ -1,0 +1,329 @@
+"""The `gatepass` command: serve, migrate and administer users, sessions and the audit log.
+
+A synchronous edge over the async cores: each command runs one event loop.
+Errors print one line (`gatepass: SETTING: reason`) and exit 2; never a traceback.
+"""
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gatepass.accounts.model import User
+from gatepass.audit.model import AuditEventType as Event
+from gatepass.clock import SystemClock
+from gatepass.config import Settings, load_settings
+from gatepass.errors import GatepassError, ValidationError
+from gatepass.storage.backends import Backends, open_backends
+from gatepass.storage.sql.engine import check_connection, create_engine
+from gatepass.storage.sql.migrate import upgrade
+from gatepass.web.app import build_services
+from gatepass.web.state import Services
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+class Failure(GatepassError):
+    """A command cannot do what was asked; the message is for the operator."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(args.config)
+        if args.run is serve:
+            return int(serve(args, settings))
+        run: Command = args.run
+        return asyncio.run(run(args, settings))
+    except (GatepassError, ValidationError) as exc:
+        print(f"gatepass: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gatepass", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, help="TOML file with settings")
+    commands = parser.add_subparsers(title="commands")
+
+    p = commands.add_parser("serve", help="run the identity server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--no-migrate", action="store_true", help="do not migrate the schema first")
+    p.set_defaults(run=serve)
+
+    p = commands.add_parser("migrate", help="apply schema migrations")
+    p.set_defaults(run=migrate)
+
+    users = commands.add_parser("user", help="manage users").add_subparsers(title="user commands")
+    p = users.add_parser("create", help="create a user")
+    p.add_argument("email")
+    p.add_argument("--name", default="")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=user_create)
+    p = users.add_parser("list", help="list users")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=user_list)
+    for name, run, text in (
+        ("disable", user_disable, "disable a user and end their sessions"),
+        ("enable", user_enable, "enable a disabled user"),
+        ("delete", user_delete, "delete a user and their sessions"),
+    ):
+        p = users.add_parser(name, help=text)
+        p.add_argument("email")
+        p.set_defaults(run=run)
+
+    sessions = commands.add_parser("session", help="manage sessions").add_subparsers(
+        title="session commands"
+    )
+    p = sessions.add_parser("list", help="list a user's live sessions")
+    p.add_argument("--user", required=True, metavar="EMAIL")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=session_list)
+    p = sessions.add_parser("revoke", help="end one session, or every session of a user")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--user", metavar="EMAIL")
+    target.add_argument("--id", metavar="ID")
+    p.set_defaults(run=session_revoke)
+
+    audit = commands.add_parser("audit", help="read the audit log").add_subparsers(
+        title="audit commands"
+    )
+    p = audit.add_parser("list", help="recent authentication events, newest first")
+    p.add_argument("--user", metavar="EMAIL")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=audit_list)
+    return parser
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(_prepare_database(settings, migrate=not args.no_migrate))
+    if not settings.is_https:
+        logging.getLogger("gatepass").warning(
+            "issuer %s is plain http: cookies are sent without Secure and without the "
+            "__Host- prefix. Use an https issuer for anything but local development.",
+            settings.issuer,
+        )
+    if args.config is not None:  # worker processes read settings from the environment
+        os.environ["GATEPASS_CONFIG_FILE"] = str(args.config.resolve())
+    uvicorn.run(
+        "gatepass.web.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        # Forwarded headers are believed only from GATEPASS_TRUSTED_PROXIES (web/client.py).
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+    )
+    return 0
+
+
+async def _prepare_database(settings: Settings, *, migrate: bool) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await check_connection(engine, settings.database_url)
+        if migrate:
+            await upgrade(engine)
+    finally:
+        await engine.dispose()
+    if settings.redis_url is not None:  # fail now, with one line, not in every worker
+        backends = await open_backends(settings)
+        await backends.close()
+
+
+async def migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    await _prepare_database(settings, migrate=True)
+    print("gatepass: schema is up to date")
+    return 0
+
+
+async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
+    backends: Backends = await open_backends(settings)
+    try:
+        return await work(build_services(settings, backends, SystemClock()))
+    finally:
+        await backends.close()
+
+
+async def _find_user(gp: Services, email: str) -> User:
+    user = await gp.accounts.find(email)
+    if user is None:
+        raise Failure(f"no user with e-mail {email!r}")
+    return user
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise Failure("the passwords do not match")
+    return first
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "disabled": user.disabled,
+        "created_at": _iso(user.created_at),
+    }
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+
+
+async def user_create(args: argparse.Namespace, settings: Settings) -> int:
+    password = _read_password(args.password_stdin)
+
+    async def work(gp: Services) -> int:
+        user = await gp.accounts.sign_up(args.email, password, args.name)
+        await gp.audit.record(Event.USER_CREATED, user_id=user.id, email=user.email, detail="cli")
+        print(json.dumps(_user_json(user)) if args.json else f"created {user.email} ({user.id})")
+        return 0
+
+    return await _with_services(settings, work)
+
+
+async def user_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(gp: Services) -> int:
+        users = await gp.accounts.list_all()
+        if args.json:
+            print(json.dumps([_user_json(u) for u in users]))
+        for user in [] if args.json else users:
+            state = "disabled" if user.disabled else "active"
+            print(f"{user.id}  {user.email:40}  {state:8}  {user.name}")
+        return 0
+
+    return await _with_services(settings, work)
+
+
+async def user_disable(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(gp: Services) -> int:
+        user = await gp.accounts.set_disabled(await _find_user(gp, args.email), True)
+        ended = await gp.sessions.end_all(user.id)
+        await gp.audit.record(Event.USER_DISABLED, user_id=user.id, email=user.email, detail="cli")
+        print(f"disabled {user.email}; ended {ended} session(s)")
+        return 0
+
+    return await _with_services(settings, work)
+
+
+async def user_enable(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(gp: Services) -> int:
+        user = await gp.accounts.set_disabled(await _find_user(gp, args.email), False)
+        await gp.audit.record(Event.USER_ENABLED, user_id=user.id, email=user.email, detail="cli")
+        print(f"enabled {user.email}")
+        return 0
+
+    return await _with_services(settings, work)
+
+
+async def user_delete(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(gp: Services) -> int:
+        user = await _find_user(gp, args.email)
+        ended = await gp.sessions.end_all(user.id)
+        await gp.accounts.delete(user)
+        await gp.audit.record(Event.USER_DELETED, user_id=user.id, email=user.email, detail="cli")
+        print(f"deleted {user.email}; ended {ended} session(s)")
+        return 0
+
+    return await _with_services(settings, work)
+
+
+async def session_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(gp: Services) -> int:
+        user = await _find_user(gp, args.user)
+        sessions = await gp.sessions.list_for_user(user.id)
+        rows = [
+            {
+                "id": s.id,
+                "user_id": s.user_id,
+                "created_at": _iso(s.created_at),
+                "last_seen_at": _iso(s.last_seen_at),
+                "expires_at": _iso(s.absolute_expires_at),
+                "address": s.address,
+                "user_agent": s.user_agent,
+            }
+            for s in sessions
+        ]
+        if args.json:
+            print(json.dumps(rows))
+        for row in [] if args.json else rows:
+            print(f"{row['id']}  {row['created_at']}  {row['address']:15}  {row['user_agent']}")
+        return 0
+
+    return await _with_services(settings, work)
+
+
+async def session_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(gp: Services) -> int:
+        if args.user is not None:
+            user = await _find_user(gp, args.user)
+            ended = await gp.sessions.end_all(user.id)
+            await gp.audit.record(
+                Event.LOGOUT_EVERYWHERE, user_id=user.id, email=user.email, detail="cli"
+            )
+            print(f"ended {ended} session(s) of {user.email}")
+            return 0
+        session = await gp.sessions.end_by_id(args.id)
+        if session is None:
+            raise Failure(f"no live session with id {args.id!r}")
+        await gp.audit.record(Event.SESSION_REVOKED, user_id=session.user_id, detail="cli")
+        print(f"ended session {args.id}")
+        return 0
+
+    return await _with_services(settings, work)
+
+
+async def audit_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(gp: Services) -> int:
+        user_id = (await _find_user(gp, args.user)).id if args.user else None
+        events = await gp.audit.recent(user_id=user_id, limit=max(1, min(args.limit, 10_000)))
+        rows = [
+            {
+                "at": _iso(e.at),
+                "type": e.type.value,
+                "user_id": e.user_id,
+                "email": e.email,
+                "address": e.address,
+                "user_agent": e.user_agent,
+                "detail": e.detail,
+            }
+            for e in events
+        ]
+        if args.json:
+            print(json.dumps(rows))
+        for row in [] if args.json else rows:
+            print(
+                f"{row['at']}  {row['type']:18}  {row['email'] or '-':32}  {row['address'] or '-'}"
+            )
+        return 0
+
+    return await _with_services(settings, work)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

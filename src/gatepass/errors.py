@@ -1,0 +1,36 @@
+"""Errors shared by every layer.
+
+    GatepassError
+    ├── ConfigError          a setting is missing, malformed or unreachable (start-up)
+    ├── StoreUnavailable     a backend (Redis, SQL) cannot answer now: fail closed, 503
+    └── ValidationError      user input breaks a rule; carries a message safe to show
+
+Protocol errors with RFC codes join this tree as the OAuth cores arrive.
+"""
+
+
+class GatepassError(Exception):
+    """Base of every error gatepass raises on purpose."""
+
+
+class ConfigError(GatepassError):
+    """A setting is wrong; the message names it and fits on one line."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(f"{setting}: {message}")
+        self.setting = setting
+
+
+class StoreUnavailable(GatepassError):
+    """A storage backend is down or timing out; callers fail closed."""
+
+    retry_after_seconds = 5
+
+
+class ValidationError(GatepassError):
+    """Input that breaks a rule; `message` is safe to render to the user."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field

@@ -1,0 +1,104 @@
+"""Starting, resuming, rotating and ending sessions (OWASP Session Management rules).
+
+The caller holds the secret (the cookie value); storage holds only its digest.
+"""
+
+from dataclasses import dataclass
+
+from gatepass.clock import Clock
+from gatepass.crypto.secrets import derive, digest, looks_like_secret, new_secret
+from gatepass.sessions.model import Session
+from gatepass.sessions.policy import MAX_USER_AGENT_LENGTH, SessionPolicy
+from gatepass.sessions.store import SessionStore
+
+CSRF_PURPOSE = "gatepass csrf v1"
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    secret: str  # goes into the cookie, and nowhere else
+    session: Session
+
+
+def csrf_token_for(secret: str) -> str:
+    """The CSRF token bound to a session (or to an anonymous visitor's key)."""
+    return derive(secret, CSRF_PURPOSE)
+
+
+class SessionManager:
+    def __init__(self, store: SessionStore, policy: SessionPolicy, clock: Clock) -> None:
+        self._store = store
+        self._policy = policy
+        self._clock = clock
+
+    @property
+    def policy(self) -> SessionPolicy:
+        return self._policy
+
+    async def start(self, user_id: str, address: str, user_agent: str) -> StartedSession:
+        """A brand-new session ID for every login: a planted ID is never adopted."""
+        now = self._clock.now()
+        secret = new_secret()
+        session = Session(
+            id=digest(secret),
+            user_id=user_id,
+            created_at=now,
+            last_seen_at=now,
+            absolute_expires_at=now + self._policy.absolute_seconds,
+            address=address,
+            user_agent=user_agent[:MAX_USER_AGENT_LENGTH],
+        )
+        await self._store.create(session, self._policy.idle_seconds)
+        await self._evict_beyond_limit(user_id, keep=session.id)
+        return StartedSession(secret, session)
+
+    async def resume(self, secret: str) -> Session | None:
+        """The live session for a cookie value, sliding its idle expiry; else None."""
+        if not looks_like_secret(secret):
+            return None
+        now = self._clock.now()
+        session = await self._store.touch(digest(secret), now, self._policy.idle_seconds)
+        if session is None:
+            return None
+        if now >= session.absolute_expires_at:
+            await self._store.delete(session.id)
+            return None
+        return session
+
+    async def rotate(self, secret: str, address: str, user_agent: str) -> StartedSession | None:
+        """New ID at a privilege change; the old one stops working at once."""
+        session = await self.resume(secret)
+        if session is None:
+            return None
+        await self._store.delete(session.id)
+        return await self.start(session.user_id, address, user_agent)
+
+    async def end(self, secret: str) -> Session | None:
+        """Logout: the server record is deleted, so a replayed cookie is anonymous."""
+        if not looks_like_secret(secret):
+            return None
+        return await self._store.delete(digest(secret))
+
+    async def end_by_id(self, session_id: str, user_id: str | None = None) -> Session | None:
+        """Revoke one session by its handle; with `user_id`, only one of that user's."""
+        if user_id is not None:
+            owned = {s.id for s in await self.list_for_user(user_id)}
+            if session_id not in owned:
+                return None
+        return await self._store.delete(session_id)
+
+    async def end_all(self, user_id: str) -> int:
+        """ "Log out everywhere": every session of the user, at once."""
+        return await self._store.delete_for_user(user_id)
+
+    async def list_for_user(self, user_id: str) -> list[Session]:
+        now = self._clock.now()
+        sessions = await self._store.list_for_user(user_id, now, self._policy.idle_seconds)
+        return [s for s in sessions if now < s.absolute_expires_at]
+
+    async def _evict_beyond_limit(self, user_id: str, keep: str) -> None:
+        # ASVS 7.1.2: a bounded number of concurrent sessions; the oldest go first.
+        sessions = await self.list_for_user(user_id)
+        excess = len(sessions) - self._policy.max_per_user
+        for old in [s for s in sessions if s.id != keep][: max(excess, 0)]:
+            await self._store.delete(old.id)

@@ -1,0 +1,1 @@
+"""Storage implementations of the cores' Protocols: sql/ (SQLite, PostgreSQL) and redis/."""

@@ -1,0 +1,124 @@
+"""Open the stores that the configuration names: SQL always, Redis when configured."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gatepass.accounts.store import UserStore
+from gatepass.audit.store import AuditStore
+from gatepass.config import Settings
+from gatepass.errors import ConfigError
+from gatepass.sessions.store import SessionStore
+from gatepass.storage.redis.sessions import RedisSessionStore
+from gatepass.storage.redis.throttle import RedisThrottleStore
+from gatepass.storage.sql.audit import SqlAuditStore
+from gatepass.storage.sql.engine import check_connection, create_engine
+from gatepass.storage.sql.migrate import pending, upgrade
+from gatepass.storage.sql.sessions import SqlSessionStore
+from gatepass.storage.sql.throttle import SqlThrottleStore
+from gatepass.storage.sql.users import SqlUserStore
+from gatepass.throttle.store import ThrottleStore
+
+REDIS_SETTING = "GATEPASS_REDIS_URL"
+REDIS_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass
+class Backends:
+    engine: AsyncEngine
+    users: UserStore
+    sessions: SessionStore
+    throttle: ThrottleStore
+    audit: AuditStore
+    redis: Redis | None = None
+    sweepers: list[SqlSessionStore | SqlThrottleStore] = field(default_factory=list)
+
+    async def health(self) -> dict[str, str]:
+        """ "ok" or "unavailable" per backend; reasons are not for the public."""
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except (SQLAlchemyError, OSError):
+            checks["database"] = "unavailable"
+        if self.redis is not None:
+            try:
+                await self.redis.ping()
+                checks["redis"] = "ok"
+            except (RedisError, OSError):
+                checks["redis"] = "unavailable"
+        return checks
+
+    async def sweep(self, now: float) -> int:
+        """Delete expired SQL sessions and throttle records (Redis expires its own)."""
+        return sum([await store.sweep(now) for store in self.sweepers])
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def open_redis(url: str) -> Redis:
+    try:
+        return Redis.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            health_check_interval=30,
+        )
+    except ValueError as exc:
+        raise ConfigError(REDIS_SETTING, f"malformed URL: {exc}") from None
+
+
+async def check_redis(client: Redis, url: str) -> None:
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        where = urlsplit(url).hostname or url
+        raise ConfigError(REDIS_SETTING, f"cannot connect to {where}: {exc}") from None
+
+
+async def open_backends(settings: Settings, *, migrate: bool = False) -> Backends:
+    """Connect (failing with one line that names the setting) and build every store.
+
+    With `migrate`, the schema is brought up to date first; otherwise a database
+    that lags the code is refused with a hint to run `gatepass migrate`.
+    """
+    engine = create_engine(settings.database_url)
+    await check_connection(engine, settings.database_url)
+    if migrate:
+        await upgrade(engine)
+    elif await pending(engine):
+        await engine.dispose()
+        raise ConfigError("GATEPASS_DATABASE_URL", "schema is out of date; run `gatepass migrate`")
+    sql_sessions, sql_throttle = SqlSessionStore(engine), SqlThrottleStore(engine)
+    backends = Backends(
+        engine=engine,
+        users=SqlUserStore(engine),
+        sessions=sql_sessions,
+        throttle=sql_throttle,
+        audit=SqlAuditStore(engine),
+        sweepers=[sql_sessions, sql_throttle],
+    )
+    if settings.redis_url is not None:
+        client = open_redis(settings.redis_url)
+        try:
+            await check_redis(client, settings.redis_url)
+        except ConfigError:
+            await client.aclose()
+            await engine.dispose()
+            raise
+        backends.redis = client
+        backends.sessions = RedisSessionStore(
+            client, settings.redis_prefix, settings.session_absolute_ttl
+        )
+        backends.throttle = RedisThrottleStore(client, settings.redis_prefix)
+        backends.sweepers = []
+    return backends

@@ -1,0 +1,1 @@
+"""Redis storage for what is short-lived and hot: sessions and throttle counters."""

@@ -1,0 +1,127 @@
+"""SessionStore on Redis.
+
+Layout (prefix `gp:` by default):
+    gp:s:<digest>  string "user_id|created_at|absolute_expires_at", TTL = idle timeout
+    gp:u:<user_id> hash digest -> "created_at|absolute_expires_at|address|user_agent",
+                   TTL = the absolute lifetime of the newest session
+
+The request path touches only `gp:s:<digest>` with one GETEX (check and slide in a
+single round trip); the listing data stays out of it so the hot record stays small.
+`last_seen_at` needs no write: it is the moment the TTL was last reset,
+`now - (idle - remaining TTL)`.
+"""
+
+from redis.asyncio import Redis
+
+from gatepass.sessions.model import Session
+from gatepass.storage.redis.base import RedisStore
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisSessionStore(RedisStore):
+    def __init__(self, client: "Redis", prefix: str, absolute_seconds: int) -> None:
+        super().__init__(client, prefix)
+        self._absolute_seconds = absolute_seconds
+
+    def _session_key(self, session_id: str) -> str:
+        return f"{self._prefix}s:{session_id}"
+
+    def _index_key(self, user_id: str) -> str:
+        return f"{self._prefix}u:{user_id}"
+
+    async def create(self, session: Session, idle_seconds: int) -> None:
+        hot = f"{session.user_id}|{session.created_at:.0f}|{session.absolute_expires_at:.0f}"
+        meta = "|".join(
+            (
+                f"{session.created_at:.3f}",
+                f"{session.absolute_expires_at:.0f}",
+                session.address,
+                session.user_agent,
+            )
+        )
+        index = self._index_key(session.user_id)
+        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._session_key(session.id), hot, ex=idle_seconds)
+            pipe.hset(index, session.id, meta)
+            # Every session created now ends by now + absolute, so this never shortens it.
+            pipe.expire(index, self._absolute_seconds)
+            await pipe.execute()
+
+    async def touch(self, session_id: str, now: float, idle_seconds: int) -> Session | None:
+        async with self._guard():
+            raw = await self._redis.getex(self._session_key(session_id), ex=idle_seconds)
+        if raw is None:
+            return None
+        user_id, created_at, absolute_expires_at = _text(raw).split("|")
+        return Session(
+            id=session_id,
+            user_id=user_id,
+            created_at=float(created_at),
+            last_seen_at=now,
+            absolute_expires_at=float(absolute_expires_at),
+        )
+
+    async def delete(self, session_id: str) -> Session | None:
+        async with self._guard():
+            raw = await self._redis.getdel(self._session_key(session_id))
+            if raw is None:
+                return None
+            user_id, created_at, absolute_expires_at = _text(raw).split("|")
+            await self._redis.hdel(self._index_key(user_id), session_id)
+        return Session(
+            id=session_id,
+            user_id=user_id,
+            created_at=float(created_at),
+            last_seen_at=float(created_at),
+            absolute_expires_at=float(absolute_expires_at),
+        )
+
+    async def list_for_user(self, user_id: str, now: float, idle_seconds: int) -> list[Session]:
+        index = self._index_key(user_id)
+        async with self._guard():
+            entries = await self._redis.hgetall(index)
+            ids = [_text(key) for key in entries]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for session_id in ids:
+                    pipe.pttl(self._session_key(session_id))
+                ttls = await pipe.execute() if ids else []
+            gone = [sid for sid, ttl in zip(ids, ttls, strict=True) if ttl < 0]
+            if gone:
+                await self._redis.hdel(index, *gone)  # expired: prune the index lazily
+        live = []
+        for session_id, ttl in zip(ids, ttls, strict=True):
+            if ttl < 0:
+                continue
+            created_at, absolute_expires_at, address, user_agent = _text(
+                entries[session_id.encode()]
+            ).split("|", 3)
+            live.append(
+                Session(
+                    id=session_id,
+                    user_id=user_id,
+                    created_at=float(created_at),
+                    last_seen_at=max(float(created_at), now - (idle_seconds - ttl / 1000)),
+                    absolute_expires_at=float(absolute_expires_at),
+                    address=address,
+                    user_agent=user_agent,
+                )
+            )
+        return sorted(live, key=lambda s: s.created_at)
+
+    async def delete_for_user(self, user_id: str) -> int:
+        # Not one transaction on purpose (it stays Cluster-friendly): a session
+        # created while this runs is a login that happened after the logout.
+        index = self._index_key(user_id)
+        async with self._guard():
+            ids = [_text(key) for key in await self._redis.hkeys(index)]
+            if not ids:
+                return 0
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for session_id in ids:
+                    pipe.delete(self._session_key(session_id))
+                pipe.hdel(index, *ids)
+                results = await pipe.execute()
+        return sum(results[:-1])

@@ -1,0 +1,75 @@
+"""The schema. Changes go through an Alembic migration in migrations/versions/."""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("password_hash", Text, nullable=True),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(43), primary_key=True),  # digest of the cookie secret
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("idle_expires_at", Float, nullable=False),
+    Column("absolute_expires_at", Float, nullable=False),
+    Column("address", String(64), nullable=False, default=""),
+    Column("user_agent", String(256), nullable=False, default=""),
+    Index(None, "user_id"),
+    Index(None, "idle_expires_at"),
+)
+
+throttle_hits = Table(
+    "throttle_hits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False),
+    Column("at", Float, nullable=False),
+    Index(None, "key", "at"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("type", String(40), nullable=False),
+    # No foreign key: the log outlives the account it speaks of.
+    Column("user_id", String(36), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("address", String(64), nullable=True),
+    Column("user_agent", String(256), nullable=True),
+    Column("detail", Text, nullable=True),
+    Index(None, "at"),
+    Index(None, "user_id", "at"),
+)

@@ -1,0 +1,1 @@
+"""Attempt throttling with sliding windows, shared by every process through storage."""

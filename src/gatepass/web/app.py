@@ -1,0 +1,132 @@
+"""The one wiring point: settings -> stores -> cores -> routes."""
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from gatepass.accounts.service import Accounts
+from gatepass.audit.log import AuditLog
+from gatepass.clock import Clock, SystemClock
+from gatepass.config import Settings, load_settings
+from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
+from gatepass.errors import GatepassError
+from gatepass.sessions.manager import SessionManager
+from gatepass.sessions.policy import CookiePolicy, SessionPolicy
+from gatepass.storage.backends import Backends, open_backends
+from gatepass.throttle.limiter import LoginThrottle, ThrottleLimits
+from gatepass.web import error_pages
+from gatepass.web.middleware.body_limit import BodyLimitMiddleware
+from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware
+from gatepass.web.routes import account, auth, health
+from gatepass.web.state import Services
+
+HERE = Path(__file__).parent
+SWEEP_INTERVAL_SECONDS = 60
+log = logging.getLogger("gatepass")
+
+
+def build_services(settings: Settings, backends: Backends, clock: Clock) -> Services:
+    hasher = PasswordHasher(
+        Argon2Parameters(
+            settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
+        )
+    )
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["timestamp"] = _timestamp
+    return Services(
+        settings=settings,
+        accounts=Accounts(backends.users, hasher, clock),
+        sessions=SessionManager(
+            backends.sessions,
+            SessionPolicy(
+                settings.session_idle_ttl,
+                settings.session_absolute_ttl,
+                settings.max_sessions_per_user,
+            ),
+            clock,
+        ),
+        throttle=LoginThrottle(
+            backends.throttle,
+            ThrottleLimits(
+                settings.login_account_limit,
+                settings.login_address_limit,
+                settings.login_window_seconds,
+            ),
+            clock,
+        ),
+        audit=AuditLog(backends.audit, clock),
+        cookies=CookiePolicy(secure=settings.is_https),
+        templates=templates,
+        trusted_proxies=tuple(
+            ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies
+        ),
+    )
+
+
+def create_app(
+    settings: Settings, *, backends: Backends | None = None, clock: Clock | None = None
+) -> Starlette:
+    """The ASGI app. Given `backends`, it uses them and leaves closing to the caller."""
+    clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = backends is None
+        opened = backends if backends is not None else await open_backends(settings)
+        app.state.backends = opened
+        app.state.gatepass = build_services(settings, opened, clock)
+        sweeper = asyncio.create_task(_sweep_forever(opened, clock))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            if owned:
+                await opened.close()
+
+    return Starlette(
+        routes=[
+            *auth.routes,
+            *account.routes,
+            *health.routes,
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, https=settings.is_https),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers=error_pages.HANDLERS,
+        lifespan=lifespan,
+    )
+
+
+async def _sweep_forever(backends: Backends, clock: Clock) -> None:
+    while True:
+        try:
+            await backends.sweep(clock.now())
+        except GatepassError as exc:  # storage down: try again next round
+            log.warning("sweep skipped: %s", exc)
+        await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+
+
+def app_from_environment() -> Starlette:
+    """Factory for `uvicorn --factory` worker processes: settings from the environment."""
+    import os
+
+    config = os.environ.get("GATEPASS_CONFIG_FILE")
+    return create_app(load_settings(Path(config) if config else None))
+
+
+def _timestamp(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")

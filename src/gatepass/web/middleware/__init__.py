@@ -1,0 +1,1 @@
+"""Pure ASGI middleware: cheap, streaming-safe, applied to every response."""

@@ -1,0 +1,46 @@
+"""Rendering pages: every form gets the visitor's CSRF token, and its cookie when new."""
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from gatepass.web.state import services
+from gatepass.web.visitor import Visitor, attach_csrf_cookie
+
+
+def render(
+    request: Request,
+    template: str,
+    who: Visitor,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    gp = services(request)
+    page = {"visitor": who, "user": who.user, "csrf_token": who.csrf_token, **(context or {})}
+    response = gp.templates.TemplateResponse(
+        request, template, page, status_code=status_code, headers=headers
+    )
+    attach_csrf_cookie(response, gp, who)
+    return response
+
+
+def redirect(location: str) -> RedirectResponse:
+    # RFC 9700 §4.12: 303 so a POST that carried credentials is never replayed (never 307).
+    return RedirectResponse(location, status_code=303)
+
+
+def safe_next(value: str | None, default: str = "/account") -> str:
+    """Only same-site paths: `/x` yes; `//evil`, `/\\evil`, `https://evil` no (no open redirect)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if any(ord(ch) < 32 for ch in value) or len(value) > 2048:
+        return default
+    return value
+
+
+def login_url(next_path: str) -> str:
+    return "/login?next=" + quote(next_path, safe="/")

@@ -1,0 +1,1 @@
+"""Route modules; each exports `routes`, mounted by web/app.py."""

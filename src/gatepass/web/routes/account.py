@@ -1,0 +1,150 @@
+"""The account page: profile, active sessions, "log out everywhere", password change."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gatepass.audit.model import AuditEventType as Event
+from gatepass.errors import ValidationError
+from gatepass.web.forms import parse_form
+from gatepass.web.pages import login_url, redirect, render
+from gatepass.web.state import services
+from gatepass.web.visitor import (
+    Member,
+    Visitor,
+    check_csrf,
+    clear_session_cookie,
+    set_session_cookie,
+    visitor,
+)
+
+NOTICES = {
+    "password-changed": "Your password was changed.",
+    "session-revoked": "The session was revoked.",
+}
+
+
+async def account_page(request: Request) -> Response:
+    who = await visitor(request)
+    member = who.member
+    if member is None:
+        return redirect(login_url("/account"))
+    return await _render_account(
+        request, who, member, notice=NOTICES.get(request.query_params.get("notice", ""))
+    )
+
+
+async def _render_account(
+    request: Request,
+    who: Visitor,
+    member: Member,
+    *,
+    notice: str | None = None,
+    password_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    gp = services(request)
+    context = {
+        "sessions": await gp.sessions.list_for_user(member.user.id),
+        "current_session_id": member.session.id,
+        "activity": await gp.audit.recent(user_id=member.user.id, limit=10),
+        "notice": notice,
+        "password_error": password_error,
+    }
+    return render(request, "account.html", who, context, status_code=status_code)
+
+
+async def _signed_in_form(request: Request) -> tuple[Visitor, Member, dict[str, str]] | Response:
+    form = await parse_form(request)
+    who = await visitor(request)
+    check_csrf(request, form, who)
+    member = who.member
+    if member is None:
+        return redirect(login_url("/account"))
+    return who, member, form
+
+
+async def revoke_session(request: Request) -> Response:
+    gp = services(request)
+    checked = await _signed_in_form(request)
+    if isinstance(checked, Response):
+        return checked
+    _, member, form = checked
+    user = member.user
+    ended = await gp.sessions.end_by_id(form.get("session_id", ""), user_id=user.id)
+    if ended is not None:
+        await gp.audit.record(
+            Event.SESSION_REVOKED,
+            user_id=user.id,
+            email=user.email,
+            address=gp.address(request),
+            user_agent=gp.agent(request),
+        )
+    if ended is not None and ended.id == member.session.id:
+        response = redirect("/login")
+        clear_session_cookie(response, gp)
+        return response
+    return redirect("/account?notice=session-revoked")
+
+
+async def logout_everywhere(request: Request) -> Response:
+    gp = services(request)
+    checked = await _signed_in_form(request)
+    if isinstance(checked, Response):
+        return checked
+    _, member, _ = checked
+    await gp.sessions.end_all(member.user.id)
+    await gp.audit.record(
+        Event.LOGOUT_EVERYWHERE,
+        user_id=member.user.id,
+        email=member.user.email,
+        address=gp.address(request),
+        user_agent=gp.agent(request),
+    )
+    response = redirect("/login")
+    clear_session_cookie(response, gp)
+    return response
+
+
+async def change_password(request: Request) -> Response:
+    gp = services(request)
+    checked = await _signed_in_form(request)
+    if isinstance(checked, Response):
+        return checked
+    who, member, form = checked
+    try:
+        user = await gp.accounts.change_password(
+            member.user, form.get("current_password", ""), form.get("new_password", "")
+        )
+    except ValidationError as exc:
+        return await _render_account(
+            request, who, member, password_error=exc.message, status_code=400
+        )
+    address, agent = gp.address(request), gp.agent(request)
+    # A privilege change: the session ID changes; other sessions end unless kept.
+    if form.get("end_other_sessions") == "on":
+        await gp.sessions.end_all(user.id)
+        started = await gp.sessions.start(user.id, address, agent)
+    else:
+        rotated = await gp.sessions.rotate(member.secret, address, agent)
+        if rotated is None:
+            return redirect("/login")
+        started = rotated
+    await gp.audit.record(
+        Event.PASSWORD_CHANGED,
+        user_id=user.id,
+        email=user.email,
+        address=address,
+        user_agent=agent,
+    )
+    response = redirect("/account?notice=password-changed")
+    set_session_cookie(response, gp, started)
+    return response
+
+
+routes = [
+    Route("/account", account_page, methods=["GET"]),
+    Route("/account/sessions/revoke", revoke_session, methods=["POST"]),
+    Route("/account/logout-everywhere", logout_everywhere, methods=["POST"]),
+    Route("/account/password", change_password, methods=["POST"]),
+]

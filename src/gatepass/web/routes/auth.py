@@ -1,0 +1,169 @@
+"""Sign-up, log-in and log-out pages."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gatepass.accounts.email import normalize_email
+from gatepass.audit.model import AuditEventType as Event
+from gatepass.errors import ValidationError
+from gatepass.throttle.limiter import Throttled
+from gatepass.web.client import throttle_key
+from gatepass.web.forms import parse_form
+from gatepass.web.pages import redirect, render, safe_next
+from gatepass.web.state import Services, services
+from gatepass.web.visitor import (
+    Visitor,
+    check_csrf,
+    clear_session_cookie,
+    set_session_cookie,
+    visitor,
+)
+
+LOGIN_FAILED = "Incorrect e-mail address or password."
+
+
+def _account_key(email: str) -> str:
+    try:
+        return normalize_email(email)
+    except ValidationError:
+        return email.strip().lower()[:254]
+
+
+async def login_page(request: Request) -> Response:
+    who = await visitor(request)
+    next_path = safe_next(request.query_params.get("next"))
+    if who.user is not None:
+        return redirect(next_path)
+    return render(request, "login.html", who, {"next": next_path, "email": ""})
+
+
+async def login(request: Request) -> Response:
+    gp = services(request)
+    form = await parse_form(request)
+    who = await visitor(request)
+    check_csrf(request, form, who)
+    email, password = form.get("email", ""), form.get("password", "")
+    next_path = safe_next(form.get("next"))
+    address, agent = gp.address(request), gp.agent(request)
+    page = {"next": next_path, "email": email[:254]}
+    try:
+        await gp.throttle.check("login", _account_key(email), throttle_key(address))
+    except Throttled as exc:
+        await gp.audit.record(
+            Event.LOGIN_THROTTLED, email=_account_key(email), address=address, user_agent=agent
+        )
+        message = f"Too many attempts. Try again in {exc.retry_after_seconds} seconds."
+        return render(
+            request,
+            "login.html",
+            who,
+            {**page, "error": message},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )
+    user = await gp.accounts.authenticate(email, password)
+    if user is None:
+        await gp.audit.record(
+            Event.LOGIN_FAILED, email=_account_key(email), address=address, user_agent=agent
+        )
+        return render(request, "login.html", who, {**page, "error": LOGIN_FAILED})
+    await gp.throttle.succeeded("login", _account_key(email))
+    return await _signed_in(request, gp, who, user.id, user.email, Event.LOGIN_SUCCEEDED, next_path)
+
+
+async def _signed_in(
+    request: Request,
+    gp: Services,
+    who: Visitor,
+    user_id: str,
+    email: str,
+    event: Event,
+    next_path: str,
+) -> Response:
+    """Start a brand-new session (never reuse one the browser brought: fixation)."""
+    if who.secret is not None:
+        await gp.sessions.end(who.secret)
+    address, agent = gp.address(request), gp.agent(request)
+    started = await gp.sessions.start(user_id, address, agent)
+    await gp.audit.record(event, user_id=user_id, email=email, address=address, user_agent=agent)
+    response = redirect(next_path)
+    set_session_cookie(response, gp, started)
+    return response
+
+
+async def signup_page(request: Request) -> Response:
+    who = await visitor(request)
+    next_path = safe_next(request.query_params.get("next"))
+    if who.user is not None:
+        return redirect(next_path)
+    return render(request, "signup.html", who, {"next": next_path, "email": "", "name": ""})
+
+
+async def signup(request: Request) -> Response:
+    gp = services(request)
+    form = await parse_form(request)
+    who = await visitor(request)
+    check_csrf(request, form, who)
+    email, name = form.get("email", ""), form.get("name", "")
+    next_path = safe_next(form.get("next"))
+    page = {"next": next_path, "email": email[:254], "name": name[:200]}
+    address = gp.address(request)
+    try:
+        await gp.throttle.check("signup", _account_key(email), throttle_key(address))
+        user = await gp.accounts.sign_up(email, form.get("password", ""), name)
+    except Throttled as exc:
+        message = f"Too many attempts. Try again in {exc.retry_after_seconds} seconds."
+        return render(
+            request,
+            "signup.html",
+            who,
+            {**page, "error": message},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )
+    except ValidationError as exc:
+        return render(request, "signup.html", who, {**page, "error": exc.message}, status_code=400)
+    return await _signed_in(request, gp, who, user.id, user.email, Event.SIGNUP, next_path)
+
+
+async def logout_page(request: Request) -> Response:
+    who = await visitor(request)
+    if who.user is None:
+        return redirect("/login")
+    return render(request, "logout.html", who)
+
+
+async def logout(request: Request) -> Response:
+    gp = services(request)
+    form = await parse_form(request)
+    who = await visitor(request)
+    check_csrf(request, form, who)
+    if who.secret is not None and who.user is not None:
+        await gp.sessions.end(who.secret)
+        await gp.audit.record(
+            Event.LOGOUT,
+            user_id=who.user.id,
+            email=who.user.email,
+            address=gp.address(request),
+            user_agent=gp.agent(request),
+        )
+    response = redirect("/login")
+    clear_session_cookie(response, gp)
+    return response
+
+
+async def home(request: Request) -> Response:
+    who = await visitor(request)
+    return redirect("/account" if who.user is not None else "/login")
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/signup", signup_page, methods=["GET"]),
+    Route("/signup", signup, methods=["POST"]),
+    Route("/logout", logout_page, methods=["GET"]),
+    Route("/logout", logout, methods=["POST"]),
+]

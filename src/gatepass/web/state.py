@@ -1,0 +1,38 @@
+"""What the routes reach through `request.app.state.gatepass`: built once in app.py."""
+
+import ipaddress
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from gatepass.accounts.service import Accounts
+from gatepass.audit.log import AuditLog
+from gatepass.config import Settings
+from gatepass.sessions.manager import SessionManager
+from gatepass.sessions.policy import CookiePolicy
+from gatepass.throttle.limiter import LoginThrottle
+from gatepass.web.client import client_address, user_agent
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    accounts: Accounts
+    sessions: SessionManager
+    throttle: LoginThrottle
+    audit: AuditLog
+    cookies: CookiePolicy
+    templates: Jinja2Templates
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    def address(self, request: Request) -> str:
+        return client_address(request, self.trusted_proxies)
+
+    def agent(self, request: Request) -> str:
+        return user_agent(request)
+
+
+def services(request: Request) -> Services:
+    gatepass: Services = request.app.state.gatepass
+    return gatepass
