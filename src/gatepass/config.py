@@ -113,14 +113,6 @@ class Settings:
         return (urlsplit(self.issuer).hostname or "") in LOOPBACK_HOSTS
 
 
-def setting_docs() -> list[tuple[str, str, Any, str]]:
-    """(name, environment variable, default, docstring) for the reference docs."""
-    return [
-        (f.name, ENV_PREFIX + f.name.upper(), f.default, f.metadata["doc"])
-        for f in fields(Settings)
-    ]
-
-
 def load_settings(
     config_file: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -252,3 +244,27 @@ def _check_trusted_proxies(settings: Settings) -> None:
             raise ConfigError(
                 "GATEPASS_TRUSTED_PROXIES", f"{proxy!r} is not an address or network"
             ) from None
+
+
+def render_reference() -> str:
+    """docs/configuration.md, generated from the settings themselves."""
+    lines = [
+        "# Configuration reference",
+        "",
+        "Generated from `src/gatepass/config.py` by `scripts/gen-docs`; do not edit by hand.",
+        "",
+        "Settings come from built-in defaults, then a TOML file given with `--config`",
+        "(keys are the lower-case names below), then `GATEPASS_*` environment variables,",
+        "which win. A missing or invalid value stops the start with one line naming it.",
+        "",
+        "| setting | environment variable | default | range | what it does |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in fields(Settings):
+        low, high = spec.metadata["low"], spec.metadata["high"]
+        bounds = f"{low}..{high}" if low is not None else ""
+        default = "unset" if spec.default is None else f"`{spec.default!r}`"
+        env = ENV_PREFIX + spec.name.upper()
+        doc = spec.metadata["doc"]
+        lines.append(f"| `{spec.name}` | `{env}` | {default} | {bounds} | {doc} |")
+    return "\n".join(lines) + "\n"
