@@ -25,7 +25,7 @@ from gatepass.sessions.policy import CookiePolicy, SessionPolicy
 from gatepass.storage.backends import Backends, open_backends
 from gatepass.throttle.limiter import LoginThrottle, ThrottleLimits
 from gatepass.web import error_pages
-from gatepass.web.middleware.body_limit import BodyLimitMiddleware
+from gatepass.web.middleware.limits import RequestLimitsMiddleware
 from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware
 from gatepass.web.routes import account, auth, health
 from gatepass.web.state import Services
@@ -104,7 +104,7 @@ def create_app(
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware, https=settings.is_https),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(RequestLimitsMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers=error_pages.HANDLERS,
         lifespan=lifespan,

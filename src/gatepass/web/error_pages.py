@@ -8,7 +8,7 @@ from starlette.responses import HTMLResponse, Response
 
 from gatepass.errors import StoreUnavailable
 from gatepass.web.errors import BadRequest
-from gatepass.web.middleware.body_limit import BodyTooLarge
+from gatepass.web.middleware.limits import BodyTooLarge
 
 log = logging.getLogger("gatepass.web")
 

@@ -6,10 +6,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x6761746570617373  # "gatepass": an arbitrary, fixed advisory-lock key
 
 
 def alembic_config() -> Config:
@@ -22,6 +23,9 @@ async def upgrade(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision; a no-op when it is there already."""
 
     def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Several hosts starting at once: one migrates, the others wait, then see head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

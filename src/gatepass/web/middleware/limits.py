@@ -1,4 +1,4 @@
-"""Cap request bodies: 413 before reading an oversized one, and while streaming one."""
+"""Cap requests: 431 for oversized headers, 413 for oversized bodies (declared or streamed)."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -7,7 +7,10 @@ class BodyTooLarge(Exception):
     """Raised from `receive` when a streamed body passes the cap."""
 
 
-class BodyLimitMiddleware:
+MAX_HEADER_BYTES = 16 * 1024  # far above any real browser's, far below a flood
+
+
+class RequestLimitsMiddleware:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -16,9 +19,13 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        header_bytes = sum(len(name) + len(value) for name, value in scope.get("headers", []))
+        if header_bytes > MAX_HEADER_BYTES:
+            await _refuse(send, 431, b"Request headers too large.\n")
+            return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await _too_large(send)
+            await _refuse(send, 413, b"Request body too large.\n")
             return
         received = 0
 
@@ -44,12 +51,11 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(send: Send) -> None:
-    body = b"Request body too large.\n"
+async def _refuse(send: Send, status: int, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
