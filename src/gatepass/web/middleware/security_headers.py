@@ -4,6 +4,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # No third-party resources, no inline script, forms only to ourselves, never framed
 # (RFC 9700 §4.16 clickjacking; §4.2.4 no Referer leaks from the authorization pages).
+# Referrer-Policy is `same-origin`, not `no-referrer`: under `no-referrer` browsers send
+# `Origin: null` even on same-origin form posts, which the CSRF origin check must refuse.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -17,7 +19,7 @@ class SecurityHeadersMiddleware:
         headers = [
             (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
             (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
+            (b"referrer-policy", b"same-origin"),
             (b"x-content-type-options", b"nosniff"),
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
