@@ -36,7 +36,7 @@ class Failure(GatepassError):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_glue_ids(sys.argv[1:] if argv is None else argv))
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
@@ -53,29 +53,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _glue_ids(argv: Sequence[str]) -> list[str]:
+    """`--id VALUE` as `--id=VALUE`: session IDs are base64url and may begin with "-",
+    which argparse would otherwise take for an unknown option."""
+    glued: list[str] = []
+    rest = iter(argv)
+    for arg in rest:
+        value = next(rest, None) if arg == "--id" else None
+        glued.append(arg if value is None else f"{arg}={value}")
+    return glued
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gatepass", description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, help="TOML file with settings")
+    # Also accepted after the subcommand (`gatepass migrate --config f.toml`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML file")
     commands = parser.add_subparsers(title="commands")
 
-    p = commands.add_parser("serve", help="run the identity server")
+    p = commands.add_parser("serve", parents=[common], help="run the identity server")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-migrate", action="store_true", help="do not migrate the schema first")
     p.set_defaults(run=serve)
 
-    p = commands.add_parser("migrate", help="apply schema migrations")
+    p = commands.add_parser("migrate", parents=[common], help="apply schema migrations")
     p.set_defaults(run=migrate)
 
-    users = commands.add_parser("user", help="manage users").add_subparsers(title="user commands")
-    p = users.add_parser("create", help="create a user")
+    users = commands.add_parser("user", parents=[common], help="manage users").add_subparsers(
+        title="user commands"
+    )
+    p = users.add_parser("create", parents=[common], help="create a user")
     p.add_argument("email")
     p.add_argument("--name", default="")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=user_create)
-    p = users.add_parser("list", help="list users")
+    p = users.add_parser("list", parents=[common], help="list users")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=user_list)
     for name, run, text in (
@@ -83,27 +99,31 @@ def _parser() -> argparse.ArgumentParser:
         ("enable", user_enable, "enable a disabled user"),
         ("delete", user_delete, "delete a user and their sessions"),
     ):
-        p = users.add_parser(name, help=text)
+        p = users.add_parser(name, parents=[common], help=text)
         p.add_argument("email")
         p.set_defaults(run=run)
 
-    sessions = commands.add_parser("session", help="manage sessions").add_subparsers(
-        title="session commands"
-    )
-    p = sessions.add_parser("list", help="list a user's live sessions")
+    sessions = commands.add_parser(
+        "session", parents=[common], help="manage sessions"
+    ).add_subparsers(title="session commands")
+    p = sessions.add_parser("list", parents=[common], help="list a user's live sessions")
     p.add_argument("--user", required=True, metavar="EMAIL")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=session_list)
-    p = sessions.add_parser("revoke", help="end one session, or every session of a user")
+    p = sessions.add_parser(
+        "revoke", parents=[common], help="end one session, or every session of a user"
+    )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--user", metavar="EMAIL")
     target.add_argument("--id", metavar="ID")
     p.set_defaults(run=session_revoke)
 
-    audit = commands.add_parser("audit", help="read the audit log").add_subparsers(
-        title="audit commands"
+    audit = commands.add_parser(
+        "audit", parents=[common], help="read the audit log"
+    ).add_subparsers(title="audit commands")
+    p = audit.add_parser(
+        "list", parents=[common], help="recent authentication events, newest first"
     )
-    p = audit.add_parser("list", help="recent authentication events, newest first")
     p.add_argument("--user", metavar="EMAIL")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
@@ -134,6 +154,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=False,
         server_header=False,
         log_level="info",
+        timeout_worker_healthcheck=30,  # a loaded host can take more than the default 5 s
     )
     return 0
 

@@ -30,8 +30,9 @@ def _is_sequence(text: str) -> bool:
 
 
 def _digit_run(text: str) -> bool:
-    digits = "01234567890"
-    return text.isdigit() and (text[:10] in digits * 2 or _is_sequence(text))
+    """Counting up or down, wrapping past 0: 123456789012, 98765432109."""
+    cycle = "0123456789" * 2
+    return text.isdigit() and (text[:10] in cycle or text[:10][::-1] in cycle)
 
 
 def validate_new_password(password: str, context: tuple[str, ...] = ()) -> None:

@@ -5,6 +5,7 @@ guesses cannot slip past the limit. A success clears the account's log. The lock
 is never permanent: it lifts one window after the attempts stop.
 """
 
+import math
 from dataclasses import dataclass
 
 from gatepass.clock import Clock
@@ -50,7 +51,7 @@ class LoginThrottle:
             if verdict.count > limit
         ]
         if waits:
-            raise Throttled(max(1, round(max(waits) + 0.5)))
+            raise Throttled(max(1, math.ceil(max(waits))))
 
     async def succeeded(self, scope: str, account: str) -> None:
         await self._store.clear(f"{scope}:acct:{account}")

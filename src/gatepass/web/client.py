@@ -31,6 +31,10 @@ def throttle_key(address: str) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; their /64 is
+        # ::/64, which would put every IPv4 client in one bucket.
+        return str(ip.ipv4_mapped)
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)

@@ -31,7 +31,7 @@ async def parse_form(request: Request) -> dict[str, str]:
     for name, value in pairs:
         if name in form:
             raise BadRequest(f"The field {name!r} appears more than once."[:120])
-        if "\x00" in value:
+        if "\x00" in name or "\x00" in value:
             raise BadRequest("The form contains a NUL character.")
         form[name] = value
     return form

@@ -1,0 +1,63 @@
+"""`gatepass migrate`: the default SQLite file in the working directory, PostgreSQL, reruns."""
+
+import asyncio
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+
+from gatepass.storage.sql.engine import create_engine
+from gatepass.storage.sql.migrate import alembic_config, pending
+from tests.cli.conftest import assert_one_line_error, run_gatepass
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def schema_of(path: Path) -> tuple[str | None, set[str]]:
+    """(Alembic revision, table names) of a SQLite file, read with the stdlib driver."""
+    with closing(sqlite3.connect(path)) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        revision = None
+        if "alembic_version" in tables:
+            revision = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    return revision, tables
+
+
+def test_migrate_creates_the_default_sqlite_file_in_the_working_directory_and_can_rerun(
+    tmp_path: Path,
+) -> None:
+    first = run_gatepass("migrate", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr
+    revision, tables = schema_of(tmp_path / "gatepass.db")
+    assert revision == HEAD
+    assert {"users", "sessions", "throttle_hits", "audit_events"} <= tables
+
+    again = run_gatepass("migrate", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert schema_of(tmp_path / "gatepass.db") == (revision, tables)
+
+
+def test_migrate_on_an_up_to_date_postgresql_database_succeeds(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    result = run_gatepass("migrate", cwd=tmp_path, env={"GATEPASS_DATABASE_URL": postgres_url})
+    assert result.returncode == 0, result.stderr
+
+    async def lags() -> bool:
+        engine = create_engine(postgres_url)
+        try:
+            return await pending(engine)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(lags()) is False
+    assert not (tmp_path / "gatepass.db").exists()
+
+
+def test_a_command_on_an_unmigrated_database_asks_for_migrate(tmp_path: Path) -> None:
+    result = run_gatepass("user", "list", cwd=tmp_path)
+    line = assert_one_line_error(result, "GATEPASS_DATABASE_URL")
+    assert "gatepass migrate" in line
