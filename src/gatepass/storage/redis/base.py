@@ -9,6 +9,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gatepass.errors import StoreUnavailable
 
+# What a lost or stalled Redis raises; callers turn it into StoreUnavailable.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def unavailable(exc: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(f"redis: {exc}"[:200])
+
 
 class RedisStore:
     def __init__(self, client: "Redis", prefix: str) -> None:
@@ -20,5 +27,5 @@ class RedisStore:
         """A Redis outage becomes StoreUnavailable: callers fail closed, never open."""
         try:
             yield
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(f"redis: {exc}"[:200]) from exc
+        except REDIS_DOWN as exc:
+            raise unavailable(exc) from exc
