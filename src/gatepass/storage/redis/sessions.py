@@ -12,6 +12,7 @@ single round trip); the listing data stays out of it so the hot record stays sma
 """
 
 from redis.asyncio import Redis
+
 from gatepass.sessions.model import Session
 from gatepass.storage.redis.base import REDIS_DOWN, RedisStore, unavailable
 
