@@ -27,6 +27,7 @@ class PasswordHasher:
     """Self-describing argon2id hashes; `needs_rehash` when parameters grow."""
 
     def __init__(self, params: Argon2Parameters) -> None:
+        self._params = params
         self._hasher = argon2.PasswordHasher(
             time_cost=params.time_cost,
             memory_cost=params.memory_kib,
@@ -50,10 +51,20 @@ class PasswordHasher:
         return matched and password_hash is not None
 
     def needs_rehash(self, password_hash: str) -> bool:
+        """True when the stored hash is weaker than the configured parameters.
+
+        Only weaker: during a rolling upgrade a process still on the old settings
+        must not rewrite a stronger hash back down.
+        """
         try:
-            return self._hasher.check_needs_rehash(password_hash)
+            stored = argon2.extract_parameters(password_hash)
         except InvalidHashError:
             return True
+        return (
+            stored.type is not argon2.Type.ID
+            or stored.memory_cost < self._params.memory_kib
+            or stored.time_cost < self._params.time_cost
+        )
 
     async def hash(self, password: str) -> str:
         # argon2-cffi releases the GIL, so a worker thread keeps the loop serving.

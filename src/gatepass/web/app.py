@@ -95,7 +95,7 @@ def create_app(
             if owned:
                 await opened.close()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             *auth.routes,
             *account.routes,
@@ -109,6 +109,9 @@ def create_app(
         exception_handlers=error_pages.HANDLERS,
         lifespan=lifespan,
     )
+    # No automatic 307 to a slash-terminated twin (RFC 9700 §4.12 wants 303 or none).
+    app.router.redirect_slashes = False
+    return app
 
 
 async def _sweep_forever(backends: Backends, clock: Clock) -> None:

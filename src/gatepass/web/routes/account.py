@@ -21,6 +21,7 @@ from gatepass.web.visitor import (
 NOTICES = {
     "password-changed": "Your password was changed.",
     "session-revoked": "The session was revoked.",
+    "session-not-found": "That session had already ended.",
 }
 
 
@@ -84,7 +85,7 @@ async def revoke_session(request: Request) -> Response:
         response = redirect("/login")
         clear_session_cookie(response, gp)
         return response
-    return redirect("/account?notice=session-revoked")
+    return redirect("/account?notice=" + ("session-revoked" if ended else "session-not-found"))
 
 
 async def logout_everywhere(request: Request) -> Response:

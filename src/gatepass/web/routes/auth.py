@@ -138,16 +138,22 @@ async def logout(request: Request) -> Response:
     gp = services(request)
     form = await parse_form(request)
     who = await visitor(request)
+    member = who.member
+    if member is None:
+        # Already signed out (e.g. the session timed out while the page was open):
+        # nothing to protect, so no CSRF check, just the login page.
+        response = redirect("/login")
+        clear_session_cookie(response, gp)
+        return response
     check_csrf(request, form, who)
-    if who.secret is not None and who.user is not None:
-        await gp.sessions.end(who.secret)
-        await gp.audit.record(
-            Event.LOGOUT,
-            user_id=who.user.id,
-            email=who.user.email,
-            address=gp.address(request),
-            user_agent=gp.agent(request),
-        )
+    await gp.sessions.end(member.secret)
+    await gp.audit.record(
+        Event.LOGOUT,
+        user_id=member.user.id,
+        email=member.user.email,
+        address=gp.address(request),
+        user_agent=gp.agent(request),
+    )
     response = redirect("/login")
     clear_session_cookie(response, gp)
     return response
