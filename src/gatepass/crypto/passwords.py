@@ -64,6 +64,7 @@ class PasswordHasher:
             stored.type is not argon2.Type.ID
             or stored.memory_cost < self._params.memory_kib
             or stored.time_cost < self._params.time_cost
+            or stored.parallelism < self._params.parallelism
         )
 
     async def hash(self, password: str) -> str:
