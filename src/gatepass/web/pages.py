@@ -6,8 +6,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gatepass.web.state import services
-from gatepass.web.visitor import Visitor, attach_csrf_cookie
+from gatepass.web.state import Services, services
+from gatepass.web.visitor import Visitor, attach_csrf_cookie, clear_session_cookie
 
 
 def render(
@@ -31,6 +31,13 @@ def render(
 def redirect(location: str) -> RedirectResponse:
     # RFC 9700 §4.12: 303 so a POST that carried credentials is never replayed (never 307).
     return RedirectResponse(location, status_code=303)
+
+
+def to_login(gp: Services) -> Response:
+    """Back to the login page with the session cookie cleared."""
+    response = redirect("/login")
+    clear_session_cookie(response, gp)
+    return response
 
 
 def safe_next(value: str | None, default: str = "/account") -> str:

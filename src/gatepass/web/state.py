@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from gatepass.accounts.model import User
 from gatepass.accounts.service import Accounts
 from gatepass.audit.log import AuditLog
+from gatepass.audit.model import AuditEventType
 from gatepass.config import Settings
 from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy
@@ -31,6 +33,23 @@ class Services:
 
     def agent(self, request: Request) -> str:
         return user_agent(request)
+
+    async def audit_event(
+        self,
+        request: Request,
+        type: AuditEventType,
+        *,
+        user: User | None = None,
+        email: str | None = None,
+    ) -> None:
+        """Record an event with the request's client address and user agent."""
+        await self.audit.record(
+            type,
+            user_id=user.id if user is not None else None,
+            email=user.email if user is not None else email,
+            address=self.address(request),
+            user_agent=self.agent(request),
+        )
 
 
 def services(request: Request) -> Services:

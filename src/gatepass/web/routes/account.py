@@ -7,13 +7,12 @@ from starlette.routing import Route
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
 from gatepass.web.forms import parse_form
-from gatepass.web.pages import login_url, redirect, render
+from gatepass.web.pages import login_url, redirect, render, to_login
 from gatepass.web.state import services
 from gatepass.web.visitor import (
     Member,
     Visitor,
     check_csrf,
-    clear_session_cookie,
     set_session_cookie,
     visitor,
 )
@@ -74,17 +73,9 @@ async def revoke_session(request: Request) -> Response:
     user = member.user
     ended = await gp.sessions.end_by_id(form.get("session_id", ""), user_id=user.id)
     if ended is not None:
-        await gp.audit.record(
-            Event.SESSION_REVOKED,
-            user_id=user.id,
-            email=user.email,
-            address=gp.address(request),
-            user_agent=gp.agent(request),
-        )
+        await gp.audit_event(request, Event.SESSION_REVOKED, user=user)
     if ended is not None and ended.id == member.session.id:
-        response = redirect("/login")
-        clear_session_cookie(response, gp)
-        return response
+        return to_login(gp)
     return redirect("/account?notice=" + ("session-revoked" if ended else "session-not-found"))
 
 
@@ -95,16 +86,8 @@ async def logout_everywhere(request: Request) -> Response:
         return checked
     _, member, _ = checked
     await gp.sessions.end_all(member.user.id)
-    await gp.audit.record(
-        Event.LOGOUT_EVERYWHERE,
-        user_id=member.user.id,
-        email=member.user.email,
-        address=gp.address(request),
-        user_agent=gp.agent(request),
-    )
-    response = redirect("/login")
-    clear_session_cookie(response, gp)
-    return response
+    await gp.audit_event(request, Event.LOGOUT_EVERYWHERE, user=member.user)
+    return to_login(gp)
 
 
 async def change_password(request: Request) -> Response:
@@ -129,15 +112,9 @@ async def change_password(request: Request) -> Response:
     else:
         rotated = await gp.sessions.rotate(member.secret, address, agent)
         if rotated is None:
-            return redirect("/login")
+            return to_login(gp)
         started = rotated
-    await gp.audit.record(
-        Event.PASSWORD_CHANGED,
-        user_id=user.id,
-        email=user.email,
-        address=address,
-        user_agent=agent,
-    )
+    await gp.audit_event(request, Event.PASSWORD_CHANGED, user=user)
     response = redirect("/account?notice=password-changed")
     set_session_cookie(response, gp, started)
     return response

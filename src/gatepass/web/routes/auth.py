@@ -5,17 +5,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gatepass.accounts.email import normalize_email
+from gatepass.accounts.model import User
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
 from gatepass.throttle.limiter import Throttled
 from gatepass.web.client import throttle_key
 from gatepass.web.forms import parse_form
-from gatepass.web.pages import redirect, render, safe_next
+from gatepass.web.pages import redirect, render, safe_next, to_login
 from gatepass.web.state import Services, services
 from gatepass.web.visitor import (
     Visitor,
     check_csrf,
-    clear_session_cookie,
     set_session_cookie,
     visitor,
 )
@@ -45,14 +45,11 @@ async def login(request: Request) -> Response:
     check_csrf(request, form, who)
     email, password = form.get("email", ""), form.get("password", "")
     next_path = safe_next(form.get("next"))
-    address, agent = gp.address(request), gp.agent(request)
     page = {"next": next_path, "email": email[:254]}
     try:
-        await gp.throttle.check("login", _account_key(email), throttle_key(address))
+        await gp.throttle.check("login", _account_key(email), throttle_key(gp.address(request)))
     except Throttled as exc:
-        await gp.audit.record(
-            Event.LOGIN_THROTTLED, email=_account_key(email), address=address, user_agent=agent
-        )
+        await gp.audit_event(request, Event.LOGIN_THROTTLED, email=_account_key(email))
         message = f"Too many attempts. Try again in {exc.retry_after_seconds} seconds."
         return render(
             request,
@@ -64,29 +61,25 @@ async def login(request: Request) -> Response:
         )
     user = await gp.accounts.authenticate(email, password)
     if user is None:
-        await gp.audit.record(
-            Event.LOGIN_FAILED, email=_account_key(email), address=address, user_agent=agent
-        )
+        await gp.audit_event(request, Event.LOGIN_FAILED, email=_account_key(email))
         return render(request, "login.html", who, {**page, "error": LOGIN_FAILED})
     await gp.throttle.succeeded("login", _account_key(email))
-    return await _signed_in(request, gp, who, user.id, user.email, Event.LOGIN_SUCCEEDED, next_path)
+    return await _signed_in(request, gp, who, user, Event.LOGIN_SUCCEEDED, next_path)
 
 
 async def _signed_in(
     request: Request,
     gp: Services,
     who: Visitor,
-    user_id: str,
-    email: str,
+    user: User,
     event: Event,
     next_path: str,
 ) -> Response:
     """Start a brand-new session (never reuse one the browser brought: fixation)."""
     if who.secret is not None:
         await gp.sessions.end(who.secret)
-    address, agent = gp.address(request), gp.agent(request)
-    started = await gp.sessions.start(user_id, address, agent)
-    await gp.audit.record(event, user_id=user_id, email=email, address=address, user_agent=agent)
+    started = await gp.sessions.start(user.id, gp.address(request), gp.agent(request))
+    await gp.audit_event(request, event, user=user)
     response = redirect(next_path)
     set_session_cookie(response, gp, started)
     return response
@@ -124,7 +117,7 @@ async def signup(request: Request) -> Response:
         )
     except ValidationError as exc:
         return render(request, "signup.html", who, {**page, "error": exc.message}, status_code=400)
-    return await _signed_in(request, gp, who, user.id, user.email, Event.SIGNUP, next_path)
+    return await _signed_in(request, gp, who, user, Event.SIGNUP, next_path)
 
 
 async def logout_page(request: Request) -> Response:
@@ -142,21 +135,11 @@ async def logout(request: Request) -> Response:
     if member is None:
         # Already signed out (e.g. the session timed out while the page was open):
         # nothing to protect, so no CSRF check, just the login page.
-        response = redirect("/login")
-        clear_session_cookie(response, gp)
-        return response
+        return to_login(gp)
     check_csrf(request, form, who)
     await gp.sessions.end(member.secret)
-    await gp.audit.record(
-        Event.LOGOUT,
-        user_id=member.user.id,
-        email=member.user.email,
-        address=gp.address(request),
-        user_agent=gp.agent(request),
-    )
-    response = redirect("/login")
-    clear_session_cookie(response, gp)
-    return response
+    await gp.audit_event(request, Event.LOGOUT, user=member.user)
+    return to_login(gp)
 
 
 async def home(request: Request) -> Response:
