@@ -24,7 +24,7 @@ REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
 BACKENDS = ("sqlite", "postgres", "redis")
 ISSUER = "http://127.0.0.1:8000"
 PASSWORD = "correct horse battery staple"
-TABLES = ("sessions", "throttle_hits", "audit_events", "users")
+TABLES = ("sessions", "throttle_hits", "audit_events", "users", "signing_keys", "clients")
 
 
 def settings_for(

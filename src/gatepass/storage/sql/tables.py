@@ -73,3 +73,36 @@ audit_events = Table(
     Index(None, "at"),
     Index(None, "user_id", "at"),
 )
+
+# A signing key's life is read off its times: published from `published_at`, signs
+# from `active_at`, stops signing at `retired_at`, leaves the JWKS at `expires_at`.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("alg", String(16), nullable=False),
+    Column("public_jwk", Text, nullable=False),  # JSON, public members only
+    Column("private_jwk_encrypted", Text, nullable=False),  # under the key-encryption key
+    Column("created_at", Float, nullable=False),
+    Column("published_at", Float, nullable=False),
+    Column("active_at", Float, nullable=False),
+    Column("retired_at", Float, nullable=True),
+    Column("expires_at", Float, nullable=True),
+    Index(None, "alg", "active_at"),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_digest", String(64), nullable=True),  # HMAC-SHA256; None for public clients
+    Column("redirect_uris", Text, nullable=False),  # JSON list, compared by exact string
+    Column("post_logout_redirect_uris", Text, nullable=False),  # JSON list
+    Column("grant_types", Text, nullable=False),  # JSON list
+    Column("scopes", Text, nullable=False),  # JSON list
+    Column("first_party", Boolean, nullable=False, default=False),
+    Column("id_token_alg", String(16), nullable=False, default="RS256"),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
