@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from gatepass.clock import Clock
-from gatepass.config import Settings
+from gatepass.config import Secret, Settings
 from gatepass.storage.backends import Backends, open_backends
 from gatepass.web.app import create_app
 
@@ -24,6 +24,8 @@ REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
 BACKENDS = ("sqlite", "postgres", "redis")
 ISSUER = "http://127.0.0.1:8000"
 PASSWORD = "correct horse battery staple"
+# A fixed master key, so tests never read or create a key file in the working directory.
+SECRET_KEY = "dGVzdCBtYXN0ZXIga2V5IC0gbmV2ZXIgdXNlIGluIHByb2R1Y3Rpb24h"
 TABLES = ("sessions", "throttle_hits", "audit_events", "users", "signing_keys", "clients")
 
 
@@ -37,6 +39,7 @@ def settings_for(
         database_url=database_url,
         redis_url=REDIS_URL if backend == "redis" else None,
         redis_prefix=redis_prefix,
+        secret_key=Secret(SECRET_KEY),
     )
     return replace(settings, **overrides)
 

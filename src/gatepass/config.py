@@ -5,6 +5,8 @@ Sources, later ones winning: built-in defaults, a TOML file (`--config`), and
 with a one-line `ConfigError` that names the setting.
 """
 
+import base64
+import binascii
 import ipaddress
 import os
 import tomllib
@@ -21,9 +23,50 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 SQL_SCHEMES = frozenset({"sqlite", "postgresql", "postgres"})
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
+# The signing algorithms gatepass implements (crypto/keys.py); OIDC Core §15.1 requires RS256.
+SIGNING_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+MASTER_KEY_MIN_BYTES = 32
+
 # OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1 at least.
 OWASP_ARGON2_MEMORY_KIB = 19456
 OWASP_ARGON2_TIME_COST = 2
+
+
+class Secret:
+    """A secret setting: its repr never shows the value (starlette.config.Secret's idea)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def decode_master_key(text: str) -> bytes | None:
+    """The bytes of a base64url master key (padding optional), or None if it is not one."""
+    text = text.strip()
+    if not text or any(c not in _B64URL for c in text):
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
 
 
 def _setting(default: Any, doc: str, *, low: int | None = None, high: int | None = None) -> Any:
@@ -98,6 +141,38 @@ class Settings:
         low=1024,
         high=10 * 1024 * 1024,
     )
+    secret_key: Secret | None = _setting(  # noqa: RUF009 - the default is None
+        None,
+        "Master key, base64url, at least 32 random bytes (e.g. from "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`). Signing keys are "
+        "encrypted at rest under a key derived from it. Unset: read from `key_file`, created "
+        "there on first start.",
+    )
+    key_file: str = _setting(
+        "gatepass.key",
+        "File holding the master key when `secret_key` is unset; created with mode 0600 on "
+        "first start (relative paths are from the working directory). Back it up: without it "
+        "the stored signing keys cannot be decrypted.",
+    )
+    signing_algorithms: tuple[str, ...] = _setting(
+        SIGNING_ALGORITHMS,
+        "Algorithms that have signing keys (comma-separated): `RS256` (required by OpenID "
+        "Connect), `ES256`, `EdDSA`. Each gets an active key on first start.",
+    )
+    jwks_max_age: int = _setting(
+        3600,
+        "Seconds clients may cache `/jwks.json` (`Cache-Control: max-age`). A rotated-in key "
+        "is published at least this long (plus a minute) before it signs.",
+        low=60,
+        high=86_400,
+    )
+    max_signed_token_ttl: int = _setting(
+        3600,
+        "Longest lifetime of any token gatepass signs, in seconds. A retired signing key stays "
+        "in `/jwks.json` this long after it stops signing.",
+        low=60,
+        high=86_400,
+    )
     trusted_proxies: tuple[str, ...] = _setting(
         (),
         "Addresses or networks of reverse proxies whose `X-Forwarded-For` is believed "
@@ -161,6 +236,12 @@ def _coerce(spec: Any, value: Any) -> Any:
         return tuple(str(item).strip() for item in items if str(item).strip())
     if kind == (str | None) and value in ("", None):
         return None
+    if kind == (Secret | None):
+        if value in ("", None):
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(name, "expected a string")
+        return Secret(value)
     if not isinstance(value, str):
         raise ConfigError(name, "expected a string")
     return value
@@ -246,6 +327,38 @@ def _check_trusted_proxies(settings: Settings) -> None:
             ) from None
 
 
+@_check
+def _check_secret_key(settings: Settings) -> None:
+    if settings.secret_key is None:
+        return
+    raw = decode_master_key(settings.secret_key.reveal())
+    if raw is None:
+        raise ConfigError("GATEPASS_SECRET_KEY", "expected base64url text")
+    if len(raw) < MASTER_KEY_MIN_BYTES:
+        raise ConfigError(
+            "GATEPASS_SECRET_KEY",
+            f"too short: {len(raw)} bytes, at least {MASTER_KEY_MIN_BYTES} random bytes needed",
+        )
+
+
+@_check
+def _check_key_file(settings: Settings) -> None:
+    if not settings.key_file.strip():
+        raise ConfigError("GATEPASS_KEY_FILE", "must name a file")
+
+
+@_check
+def _check_signing_algorithms(settings: Settings) -> None:
+    name = "GATEPASS_SIGNING_ALGORITHMS"
+    for alg in settings.signing_algorithms:
+        if alg not in SIGNING_ALGORITHMS:
+            raise ConfigError(
+                name, f"unknown algorithm {alg!r}; use {', '.join(SIGNING_ALGORITHMS)}"
+            )
+    if "RS256" not in settings.signing_algorithms:
+        raise ConfigError(name, "must include RS256 (OpenID Connect Core §15.1)")
+
+
 def render_reference() -> str:
     """docs/configuration.md, generated from the settings themselves."""
     lines = [
@@ -263,8 +376,14 @@ def render_reference() -> str:
     for spec in fields(Settings):
         low, high = spec.metadata["low"], spec.metadata["high"]
         bounds = f"{low}..{high}" if low is not None else ""
-        default = "unset" if spec.default is None else f"`{spec.default!r}`"
+        default = "unset" if spec.default is None else f"`{_shown(spec.default)}`"
         env = ENV_PREFIX + spec.name.upper()
         doc = spec.metadata["doc"]
         lines.append(f"| `{spec.name}` | `{env}` | {default} | {bounds} | {doc} |")
     return "\n".join(lines) + "\n"
+
+
+def _shown(default: Any) -> str:
+    if isinstance(default, tuple) and default:
+        return ",".join(str(item) for item in default)
+    return repr(default)

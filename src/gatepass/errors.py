@@ -3,7 +3,8 @@
     GatepassError
     ├── ConfigError          a setting is missing, malformed or unreachable (start-up)
     ├── StoreUnavailable     a backend (Redis, SQL) cannot answer now: fail closed, 503
-    └── ValidationError      user input breaks a rule; carries a message safe to show
+    ├── ValidationError      user input breaks a rule; carries a message safe to show
+    └── InvalidToken         a JWT failed parsing, its signature or a claim check (opaque)
 
 Protocol errors with RFC codes join this tree as the OAuth cores arrive.
 """
@@ -34,3 +35,13 @@ class ValidationError(GatepassError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class InvalidToken(GatepassError):
+    """A token is not acceptable. One opaque error for every reason (bad signature,
+    unknown key, wrong algorithm, expired, wrong audience...), so a caller cannot
+    learn which check failed; the reason is in `debug`, for logs only."""
+
+    def __init__(self, debug: str = "") -> None:
+        super().__init__("invalid token")
+        self.debug = debug

@@ -45,6 +45,8 @@ def env_for(settings: Settings) -> dict[str, str]:
         "GATEPASS_DATABASE_URL": settings.database_url,
         "GATEPASS_REDIS_PREFIX": settings.redis_prefix,
     }
+    if settings.secret_key is not None:
+        env["GATEPASS_SECRET_KEY"] = settings.secret_key.reveal()
     if settings.redis_url is not None:
         env["GATEPASS_REDIS_URL"] = settings.redis_url
     return env

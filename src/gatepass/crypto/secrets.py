@@ -36,6 +36,16 @@ def derive(key: str, purpose: str) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
 
+def keyed_digest(key: bytes, message: str) -> str:
+    """HMAC-SHA256 of `message` under `key`, as 64 hex characters.
+
+    For random secrets (client secrets) a keyed fast hash is the right store: a slow
+    password hash adds nothing against 256-bit guesses, and without the key a leaked
+    digest cannot even be checked offline.
+    """
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def same(a: str, b: str) -> bool:
     """Constant-time comparison of two strings."""
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

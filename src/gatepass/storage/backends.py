@@ -13,13 +13,17 @@ from gatepass.accounts.store import UserStore
 from gatepass.audit.store import AuditStore
 from gatepass.config import Settings
 from gatepass.errors import ConfigError
+from gatepass.keys.store import SigningKeyStore
+from gatepass.oauth.store import ClientStore
 from gatepass.sessions.store import SessionStore
 from gatepass.storage.redis.sessions import RedisSessionStore
 from gatepass.storage.redis.throttle import RedisThrottleStore
 from gatepass.storage.sql.audit import SqlAuditStore
+from gatepass.storage.sql.clients import SqlClientStore
 from gatepass.storage.sql.engine import check_connection, create_engine
 from gatepass.storage.sql.migrate import pending, upgrade
 from gatepass.storage.sql.sessions import SqlSessionStore
+from gatepass.storage.sql.signing_keys import SqlSigningKeyStore
 from gatepass.storage.sql.throttle import SqlThrottleStore
 from gatepass.storage.sql.users import SqlUserStore
 from gatepass.throttle.store import ThrottleStore
@@ -35,6 +39,8 @@ class Backends:
     sessions: SessionStore
     throttle: ThrottleStore
     audit: AuditStore
+    clients: ClientStore
+    signing_keys: SigningKeyStore
     redis: Redis | None = None
     sweepers: list[SqlSessionStore | SqlThrottleStore] = field(default_factory=list)
 
@@ -105,6 +111,8 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         sessions=sql_sessions,
         throttle=sql_throttle,
         audit=SqlAuditStore(engine),
+        clients=SqlClientStore(engine),
+        signing_keys=SqlSigningKeyStore(engine),
         sweepers=[sql_sessions, sql_throttle],
     )
     if settings.redis_url is not None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 from collections.abc import AsyncIterator
@@ -18,8 +19,11 @@ from gatepass.accounts.service import Accounts
 from gatepass.audit.log import AuditLog
 from gatepass.clock import Clock, SystemClock
 from gatepass.config import Settings, load_settings
+from gatepass.crypto.master_key import load_master_key
 from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
+from gatepass.crypto.sealing import KeySealer
 from gatepass.errors import GatepassError
+from gatepass.keys.ring import KeyRing, RotationPolicy
 from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy, SessionPolicy
 from gatepass.storage.backends import Backends, open_backends
@@ -27,7 +31,7 @@ from gatepass.throttle.limiter import LoginThrottle, ThrottleLimits
 from gatepass.web import error_pages
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
 from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware
-from gatepass.web.routes import account, auth, health
+from gatepass.web.routes import account, auth, health, jwks
 from gatepass.web.state import Services
 
 HERE = Path(__file__).parent
@@ -70,6 +74,18 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
         trusted_proxies=tuple(
             ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies
         ),
+        keys=build_key_ring(settings, backends, clock),
+    )
+
+
+def build_key_ring(settings: Settings, backends: Backends, clock: Clock) -> KeyRing:
+    """The signing keys; the master key is read (or its file created) on first use only."""
+    return KeyRing(
+        backends.signing_keys,
+        KeySealer(functools.partial(load_master_key, settings)),
+        RotationPolicy(settings.jwks_max_age, settings.max_signed_token_ttl),
+        clock,
+        settings.signing_algorithms,
     )
 
 
@@ -85,6 +101,12 @@ def create_app(
         opened = backends if backends is not None else await open_backends(settings)
         app.state.backends = opened
         app.state.gatepass = build_services(settings, opened, clock)
+        try:
+            await app.state.gatepass.keys.start()
+        except BaseException:
+            if owned:
+                await opened.close()
+            raise
         sweeper = asyncio.create_task(_sweep_forever(opened, clock))
         try:
             yield
@@ -100,6 +122,7 @@ def create_app(
             *auth.routes,
             *account.routes,
             *health.routes,
+            *jwks.routes,
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[

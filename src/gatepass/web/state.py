@@ -11,6 +11,7 @@ from gatepass.accounts.service import Accounts
 from gatepass.audit.log import AuditLog
 from gatepass.audit.model import AuditEventType
 from gatepass.config import Settings
+from gatepass.keys.ring import KeyRing
 from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy
 from gatepass.throttle.limiter import LoginThrottle
@@ -27,6 +28,7 @@ class Services:
     cookies: CookiePolicy
     templates: Jinja2Templates
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    keys: KeyRing
 
     def address(self, request: Request) -> str:
         return client_address(request, self.trusted_proxies)

@@ -1,0 +1,1 @@
+"""The signing-key ring: which keys are published, which one signs, and rotation."""
