@@ -1,0 +1,73 @@
+"""`gatepass serve` and `gatepass migrate`."""
+
+import argparse
+import asyncio
+import logging
+import os
+from typing import Any
+
+from gatepass.config import Settings
+from gatepass.crypto.master_key import load_master_key
+from gatepass.storage.backends import open_backends
+from gatepass.storage.sql.engine import check_connection, create_engine
+from gatepass.storage.sql.migrate import upgrade
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(_prepare_database(settings, migrate=not args.no_migrate))
+    load_master_key(settings)  # read, or create and announce, once here rather than per worker
+    if not settings.is_https:
+        logging.getLogger("gatepass").warning(
+            "issuer %s is plain http: cookies are sent without Secure and without the "
+            "__Host- prefix. Use an https issuer for anything but local development.",
+            settings.issuer,
+        )
+    if args.config is not None:  # worker processes read settings from the environment
+        os.environ["GATEPASS_CONFIG_FILE"] = str(args.config.resolve())
+    uvicorn.run(
+        "gatepass.web.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        # Forwarded headers are believed only from GATEPASS_TRUSTED_PROXIES (web/client.py).
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+        timeout_worker_healthcheck=30,  # a loaded host can take more than the default 5 s
+    )
+    return 0
+
+
+async def _prepare_database(settings: Settings, *, migrate: bool) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await check_connection(engine, settings.database_url)
+        if migrate:
+            await upgrade(engine)
+    finally:
+        await engine.dispose()
+    if settings.redis_url is not None:  # fail now, with one line, not in every worker
+        backends = await open_backends(settings)
+        await backends.close()
+
+
+async def migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    await _prepare_database(settings, migrate=True)
+    print("gatepass: schema is up to date")
+    return 0
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser("serve", parents=[common], help="run the identity server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--no-migrate", action="store_true", help="do not migrate the schema first")
+    p.set_defaults(run=serve)
+
+    p = commands.add_parser("migrate", parents=[common], help="apply schema migrations")
+    p.set_defaults(run=migrate)
