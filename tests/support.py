@@ -26,7 +26,15 @@ ISSUER = "http://127.0.0.1:8000"
 PASSWORD = "correct horse battery staple"
 # A fixed master key, so tests never read or create a key file in the working directory.
 SECRET_KEY = "dGVzdCBtYXN0ZXIga2V5IC0gbmV2ZXIgdXNlIGluIHByb2R1Y3Rpb24h"
-TABLES = ("sessions", "throttle_hits", "audit_events", "users", "signing_keys", "clients")
+TABLES = (
+    "sessions",
+    "throttle_hits",
+    "audit_events",
+    "users",
+    "signing_keys",
+    "clients",
+    "authorization_codes",
+)
 
 
 def settings_for(

@@ -26,6 +26,8 @@ REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 # The signing algorithms gatepass implements (crypto/keys.py); OIDC Core §15.1 requires RS256.
 SIGNING_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 MASTER_KEY_MIN_BYTES = 32
+# The access-token audience when none is configured: the issuer's API, never the issuer itself.
+DEFAULT_AUDIENCE_SUFFIX = "/api"
 
 # OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1 at least.
 OWASP_ARGON2_MEMORY_KIB = 19456
@@ -89,8 +91,8 @@ class Settings:
     )
     redis_url: str | None = _setting(
         None,
-        "Redis for sessions and throttling counters (`redis://host:6379/0`, `rediss://...`). "
-        "Unset: both live in the SQL database.",
+        "Redis for sessions, authorization codes and throttling counters "
+        "(`redis://host:6379/0`, `rediss://...`). Unset: they live in the SQL database.",
     )
     redis_prefix: str = _setting(
         "gp:", "Prefix of every Redis key, so several deployments can share one Redis."
@@ -109,6 +111,14 @@ class Settings:
         "Live sessions one user may hold; a new login evicts the oldest beyond it.",
         low=1,
         high=10_000,
+    )
+    code_ttl: int = _setting(
+        60,
+        "Lifetime of an authorization code, in seconds. A client redeems its code right after "
+        "the redirect, so a minute is plenty (ASVS L3 asks at most one; RFC 6749 §4.1.2 at most "
+        "ten); a short life narrows the window for a stolen code.",
+        low=1,
+        high=600,
     )
     login_account_limit: int = _setting(
         10, "Login attempts per account per throttle window before 429.", low=1, high=1000
@@ -173,11 +183,43 @@ class Settings:
         low=60,
         high=86_400,
     )
+    access_token_ttl: int = _setting(
+        900,
+        "Lifetime of access tokens (RFC 9068 JWTs), in seconds: 15 minutes by default, never "
+        "over one hour. A JWT cannot be recalled, so a short life bounds what a leaked one buys.",
+        low=60,
+        high=3600,
+    )
+    id_token_ttl: int = _setting(
+        300,
+        "Lifetime of id tokens, in seconds. A client reads its id token once, right after the "
+        "code exchange, so five minutes covers slow clients and clock skew while keeping a "
+        "replayed one short-lived; an expired one still works as a logout hint.",
+        low=60,
+        high=3600,
+    )
+    access_token_alg: str = _setting(
+        "ES256",
+        "Algorithm that signs access tokens; it must be among `signing_algorithms`. ES256 signs "
+        "and verifies together several times faster than RS256, and unlike EdDSA every JOSE "
+        "library and API gateway verifies it (figures in docs/tokens.md).",
+    )
+    default_audience: str | None = _setting(
+        None,
+        "`aud` of access tokens whose request names no resource (RFC 8707). Unset: the issuer "
+        'followed by "/api". Never the issuer itself, so an access token cannot pass for an '
+        "assertion addressed to this server.",
+    )
     trusted_proxies: tuple[str, ...] = _setting(
         (),
         "Addresses or networks of reverse proxies whose `X-Forwarded-For` is believed "
         "(comma-separated in the environment). Empty: the socket peer is the client.",
     )
+
+    @property
+    def access_token_audience(self) -> str:
+        """`default_audience`, or the issuer followed by "/api" when it is unset."""
+        return self.default_audience or self.issuer + DEFAULT_AUDIENCE_SUFFIX
 
     @property
     def is_https(self) -> bool:
@@ -357,6 +399,27 @@ def _check_signing_algorithms(settings: Settings) -> None:
             )
     if "RS256" not in settings.signing_algorithms:
         raise ConfigError(name, "must include RS256 (OpenID Connect Core §15.1)")
+
+
+@_check
+def _check_token_settings(settings: Settings) -> None:
+    if settings.access_token_alg not in settings.signing_algorithms:
+        raise ConfigError(
+            "GATEPASS_ACCESS_TOKEN_ALG",
+            f"{settings.access_token_alg!r} is not among GATEPASS_SIGNING_ALGORITHMS",
+        )
+    # A key leaves /jwks.json max_signed_token_ttl after it stops signing: a longer-lived
+    # token would outlive the key that verifies it.
+    for name in ("access_token_ttl", "id_token_ttl"):
+        if getattr(settings, name) > settings.max_signed_token_ttl:
+            raise ConfigError(
+                ENV_PREFIX + name.upper(), "must not exceed GATEPASS_MAX_SIGNED_TOKEN_TTL"
+            )
+    audience = settings.default_audience
+    if audience is not None and any(ch.isspace() for ch in audience):
+        raise ConfigError("GATEPASS_DEFAULT_AUDIENCE", "must not contain white space")
+    if audience is not None and audience.rstrip("/") == settings.issuer:
+        raise ConfigError("GATEPASS_DEFAULT_AUDIENCE", "must differ from GATEPASS_ISSUER")
 
 
 def render_reference() -> str:

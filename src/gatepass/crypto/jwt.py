@@ -11,6 +11,11 @@ among keys it was given:
 - `typ` must be the expected one (RFC 8725 §3.11), so an id token is no access token;
 - `exp`, `iat`, `iss` and `aud` are required, `nbf` honoured, with at most 60 s leeway.
 
+Two narrow openings, both explicit keywords: `audience=None` accepts any present `aud`
+(the caller then checks it, e.g. an id_token_hint names its client there), and
+`allow_expired=True` skips only the `exp` comparison (OpenID Connect RP-Initiated
+Logout §2 accepts an expired id_token_hint).
+
 Every failure is the same opaque `InvalidToken`; its `debug` says why, for logs.
 """
 
@@ -63,10 +68,11 @@ def verify(
     keys: Iterable[VerificationKey],
     *,
     issuer: str,
-    audience: str,
+    audience: str | None,
     typ: str,
     now: float,
     leeway: int = 0,
+    allow_expired: bool = False,
 ) -> dict[str, Any]:
     """The claims of `token` if every check passes; otherwise `InvalidToken`."""
     if not 0 <= leeway <= MAX_LEEWAY_SECONDS:
@@ -76,7 +82,14 @@ def verify(
     key = _choose_key(header, keys)
     _check_header(header, typ)
     claims = _verified_claims(text, key)
-    _check_claims(claims, issuer=issuer, audience=audience, now=now, leeway=leeway)
+    _check_claims(
+        claims,
+        issuer=issuer,
+        audience=audience,
+        now=now,
+        leeway=leeway,
+        allow_expired=allow_expired,
+    )
     return claims
 
 
@@ -147,12 +160,18 @@ def _verified_claims(token: str, key: VerificationKey) -> dict[str, Any]:
 
 
 def _check_claims(
-    claims: Mapping[str, Any], *, issuer: str, audience: str, now: float, leeway: int
+    claims: Mapping[str, Any],
+    *,
+    issuer: str,
+    audience: str | None,
+    now: float,
+    leeway: int,
+    allow_expired: bool,
 ) -> None:
     exp, iat, nbf = _time(claims, "exp"), _time(claims, "iat"), claims.get("nbf")
     if exp is None or iat is None:
         raise InvalidToken("exp and iat are required")
-    if now >= exp + leeway:
+    if now >= exp + leeway and not allow_expired:
         raise InvalidToken("expired")
     if iat > now + leeway:
         raise InvalidToken("issued in the future")
@@ -162,7 +181,12 @@ def _check_claims(
         raise InvalidToken("wrong issuer")
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud
-    if not isinstance(audiences, list) or audience not in audiences:
+    if not isinstance(audiences, list) or not audiences:
+        raise InvalidToken("no audience")
+    if audience is None:
+        if not all(isinstance(a, str) and a for a in audiences):
+            raise InvalidToken("malformed audience")
+    elif audience not in audiences:
         raise InvalidToken("wrong audience")
 
 

@@ -1,1 +1,1 @@
-"""OAuth 2.0 authorization server core (RFC 6749, RFC 9700): clients, and later PKCE and grants."""
+"""OAuth 2.0 authorization server core (RFC 6749, RFC 9700): clients, PKCE, requests, codes."""

@@ -1,11 +1,21 @@
 """OAuth 2.0 errors (RFC 6749 §5.2, RFC 7591 §3.2.2): one class per RFC error code.
 
     GatepassError
-    └── OAuthError                 `error`, `status_code`; a public `description`
-        ├── InvalidRequest         400 invalid_request
-        ├── InvalidClient          401 invalid_client, with WWW-Authenticate
-        ├── InvalidRedirectUri     400 invalid_redirect_uri      (RFC 7591)
-        └── InvalidClientMetadata  400 invalid_client_metadata   (RFC 7591)
+    └── OAuthError                  `error`, `status_code`; a public `description`
+        ├── InvalidRequest          400 invalid_request
+        ├── InvalidClient           401 invalid_client, with WWW-Authenticate
+        ├── InvalidGrant            400 invalid_grant
+        ├── UnauthorizedClient      400 unauthorized_client
+        ├── UnsupportedResponseType 400 unsupported_response_type
+        ├── InvalidScope            400 invalid_scope
+        ├── AccessDenied            400 access_denied
+        ├── InvalidTarget           400 invalid_target             (RFC 8707)
+        ├── LoginRequired           400 login_required             (OIDC Core §3.1.2.6)
+        ├── ConsentRequired         400 consent_required           (OIDC Core §3.1.2.6)
+        ├── RequestNotSupported     400 request_not_supported      (OIDC Core §6)
+        ├── RequestUriNotSupported  400 request_uri_not_supported  (OIDC Core §6)
+        ├── InvalidRedirectUri      400 invalid_redirect_uri       (RFC 7591)
+        └── InvalidClientMetadata   400 invalid_client_metadata    (RFC 7591)
 
 A new code is a new subclass with its two class attributes. `description` is
 rendered to the client; `debug` is for the log only and never rendered.
@@ -81,4 +91,75 @@ class InvalidClientMetadata(OAuthError):
     """RFC 7591 §3.2.2: some other registered value is not acceptable."""
 
     error = "invalid_client_metadata"
+    status_code = 400
+
+
+class InvalidGrant(OAuthError):
+    """RFC 6749 §5.2: the code is invalid, expired, revoked, or bound to another client,
+    redirect URI or PKCE verifier."""
+
+    error = "invalid_grant"
+    status_code = 400
+
+
+class UnauthorizedClient(OAuthError):
+    """RFC 6749 §4.1.2.1, §5.2: the client may not use this grant or response type."""
+
+    error = "unauthorized_client"
+    status_code = 400
+
+
+class UnsupportedResponseType(OAuthError):
+    """RFC 6749 §4.1.2.1: only `code` is served (RFC 9700 §2.1.2: no implicit)."""
+
+    error = "unsupported_response_type"
+    status_code = 400
+
+
+class InvalidScope(OAuthError):
+    """RFC 6749 §4.1.2.1: the scope is missing, malformed or beyond the client's."""
+
+    error = "invalid_scope"
+    status_code = 400
+
+
+class AccessDenied(OAuthError):
+    """RFC 6749 §4.1.2.1: the user (or the server) denied the request."""
+
+    error = "access_denied"
+    status_code = 400
+
+
+class LoginRequired(OAuthError):
+    """OIDC Core §3.1.2.6: `prompt=none`, and nobody is signed in (or a new login is due)."""
+
+    error = "login_required"
+    status_code = 400
+
+
+class ConsentRequired(OAuthError):
+    """OIDC Core §3.1.2.6: `prompt=none`, and the user has not consented to these scopes."""
+
+    error = "consent_required"
+    status_code = 400
+
+
+class InvalidTarget(OAuthError):
+    """RFC 8707 §2: the `resource` is invalid, malformed or not one gatepass serves."""
+
+    error = "invalid_target"
+    status_code = 400
+
+
+class RequestNotSupported(OAuthError):
+    """OIDC Core §6: request objects (`request`) are not supported."""
+
+    error = "request_not_supported"
+    status_code = 400
+
+
+class RequestUriNotSupported(OAuthError):
+    """OIDC Core §6: request objects by reference (`request_uri`) are not supported."""
+
+    error = "request_uri_not_supported"
     status_code = 400

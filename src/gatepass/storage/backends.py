@@ -1,6 +1,7 @@
 """Open the stores that the configuration names: SQL always, Redis when configured."""
 
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -14,12 +15,15 @@ from gatepass.audit.store import AuditStore
 from gatepass.config import Settings
 from gatepass.errors import ConfigError
 from gatepass.keys.store import SigningKeyStore
+from gatepass.oauth.code_store import AuthorizationCodeStore
 from gatepass.oauth.store import ClientStore
 from gatepass.sessions.store import SessionStore
+from gatepass.storage.redis.codes import RedisAuthorizationCodeStore
 from gatepass.storage.redis.sessions import RedisSessionStore
 from gatepass.storage.redis.throttle import RedisThrottleStore
 from gatepass.storage.sql.audit import SqlAuditStore
 from gatepass.storage.sql.clients import SqlClientStore
+from gatepass.storage.sql.codes import SqlAuthorizationCodeStore
 from gatepass.storage.sql.engine import check_connection, create_engine
 from gatepass.storage.sql.migrate import pending, upgrade
 from gatepass.storage.sql.sessions import SqlSessionStore
@@ -32,6 +36,12 @@ REDIS_SETTING = "GATEPASS_REDIS_URL"
 REDIS_TIMEOUT_SECONDS = 2.0
 
 
+class Sweeper(Protocol):
+    """A SQL store that judges expiry on read and deletes what expired when asked."""
+
+    async def sweep(self, now: float) -> int: ...
+
+
 @dataclass
 class Backends:
     engine: AsyncEngine
@@ -41,8 +51,9 @@ class Backends:
     audit: AuditStore
     clients: ClientStore
     signing_keys: SigningKeyStore
+    codes: AuthorizationCodeStore
     redis: Redis | None = None
-    sweepers: list[SqlSessionStore | SqlThrottleStore] = field(default_factory=list)
+    sweepers: list[Sweeper] = field(default_factory=list)
 
     async def health(self) -> dict[str, str]:
         """ "ok" or "unavailable" per backend; reasons are not for the public."""
@@ -62,7 +73,7 @@ class Backends:
         return checks
 
     async def sweep(self, now: float) -> int:
-        """Delete expired SQL sessions and throttle records (Redis expires its own)."""
+        """Delete expired SQL sessions, throttle records and codes (Redis expires its own)."""
         return sum([await store.sweep(now) for store in self.sweepers])
 
     async def close(self) -> None:
@@ -105,6 +116,7 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         await engine.dispose()
         raise ConfigError("GATEPASS_DATABASE_URL", "schema is out of date; run `gatepass migrate`")
     sql_sessions, sql_throttle = SqlSessionStore(engine), SqlThrottleStore(engine)
+    sql_codes = SqlAuthorizationCodeStore(engine)
     backends = Backends(
         engine=engine,
         users=SqlUserStore(engine),
@@ -113,7 +125,8 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         audit=SqlAuditStore(engine),
         clients=SqlClientStore(engine),
         signing_keys=SqlSigningKeyStore(engine),
-        sweepers=[sql_sessions, sql_throttle],
+        codes=sql_codes,
+        sweepers=[sql_sessions, sql_throttle, sql_codes],
     )
     if settings.redis_url is not None:
         client = open_redis(settings.redis_url)
@@ -128,5 +141,6 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
             client, settings.redis_prefix, settings.session_absolute_ttl
         )
         backends.throttle = RedisThrottleStore(client, settings.redis_prefix)
+        backends.codes = RedisAuthorizationCodeStore(client, settings.redis_prefix)
         backends.sweepers = []
     return backends

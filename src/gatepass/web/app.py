@@ -24,18 +24,27 @@ from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
 from gatepass.crypto.sealing import KeySealer
 from gatepass.errors import GatepassError
 from gatepass.keys.ring import KeyRing, RotationPolicy
+from gatepass.oauth.clients import AUTHORIZATION_CODE, STANDARD_SCOPES
+from gatepass.oidc import discovery as oidc_discovery
+from gatepass.oidc.id_tokens import IdTokenPolicy, IdTokens
 from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy, SessionPolicy
 from gatepass.storage.backends import Backends, open_backends
 from gatepass.throttle.limiter import LoginThrottle, ThrottleLimits
+from gatepass.tokens.access_tokens import AccessTokenPolicy, AccessTokens
+from gatepass.tokens.signing import KeySource
 from gatepass.web import error_pages
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
 from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware
-from gatepass.web.routes import account, auth, health, jwks
+from gatepass.web.routes import account, auth, discovery, health, jwks
 from gatepass.web.state import Services
 
 HERE = Path(__file__).parent
 SWEEP_INTERVAL_SECONDS = 60
+# What discovery advertises: add an endpoint's name here in the change that routes it
+# (names from oidc/discovery.py ENDPOINT_PATHS).
+DISCOVERY_ENDPOINTS: tuple[str, ...] = ("jwks_uri",)
+DISCOVERY_GRANT_TYPES: tuple[str, ...] = (AUTHORIZATION_CODE,)
 log = logging.getLogger("gatepass")
 
 
@@ -89,6 +98,35 @@ def build_key_ring(settings: Settings, backends: Backends, clock: Clock) -> KeyR
     )
 
 
+def build_access_tokens(settings: Settings, keys: KeySource, clock: Clock) -> AccessTokens:
+    return AccessTokens(
+        keys,
+        AccessTokenPolicy(
+            issuer=settings.issuer,
+            alg=settings.access_token_alg,
+            ttl_seconds=settings.access_token_ttl,
+            default_audience=settings.access_token_audience,
+        ),
+        clock,
+    )
+
+
+def build_id_tokens(settings: Settings, keys: KeySource, clock: Clock) -> IdTokens:
+    return IdTokens(keys, IdTokenPolicy(settings.issuer, settings.id_token_ttl), clock)
+
+
+def discovery_document(settings: Settings) -> bytes:
+    """The provider metadata, from settings alone (never from a request)."""
+    facts = oidc_discovery.ProviderFacts(
+        issuer=settings.issuer,
+        endpoints=DISCOVERY_ENDPOINTS,
+        grant_types=DISCOVERY_GRANT_TYPES,
+        id_token_algs=settings.signing_algorithms,
+        scopes=STANDARD_SCOPES,
+    )
+    return oidc_discovery.render(oidc_discovery.provider_metadata(facts))
+
+
 def create_app(
     settings: Settings, *, backends: Backends | None = None, clock: Clock | None = None
 ) -> Starlette:
@@ -123,6 +161,7 @@ def create_app(
             *account.routes,
             *health.routes,
             *jwks.routes,
+            *discovery.build_routes(discovery_document(settings)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[

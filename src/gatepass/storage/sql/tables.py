@@ -106,3 +106,26 @@ clients = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# A row is a live code until `redeemed_at` is set; then it is the code's tombstone
+# (SECURITY.md decision 2) until `expires_at`, which consume moves to the tombstone's end.
+authorization_codes = Table(
+    "authorization_codes",
+    metadata,
+    Column("digest", String(43), primary_key=True),  # SHA-256 of the code, never the code
+    Column("client_id", String(64), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("code_challenge", String(128), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("session_id", String(43), nullable=False),
+    Column("scope", Text, nullable=False),  # space-separated, as in RFC 6749 §3.3
+    Column("nonce", Text, nullable=True),
+    Column("resource", Text, nullable=True),
+    Column("auth_time", Float, nullable=False),
+    Column("issued_at", Float, nullable=False),
+    Column("code_expires_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),  # when the row may be swept
+    Column("grant_id", String(64), nullable=True),
+    Column("redeemed_at", Float, nullable=True),
+    Index(None, "expires_at"),
+)

@@ -1,0 +1,2 @@
+"""OpenID Connect provider core: id tokens, discovery, later userinfo and logout.
+Framework-free: plain values in, typed results or errors out."""
