@@ -34,6 +34,8 @@ TABLES = (
     "signing_keys",
     "clients",
     "authorization_codes",
+    "consents",
+    "revoked_grants",
 )
 
 

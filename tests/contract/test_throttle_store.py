@@ -105,3 +105,15 @@ async def test_clear_forgets_only_its_own_key(store: ThrottleStore) -> None:
 async def test_clear_of_an_unknown_key_does_nothing(store: ThrottleStore) -> None:
     await store.clear("never-hit")
     assert await hits(store, "never-hit", [0], limit=10) == [1]
+
+
+async def test_peek_counts_the_window_without_recording_an_attempt(store: ThrottleStore) -> None:
+    assert (await store.peek("k", START, WINDOW, 2)).count == 0
+    await hits(store, "k", [0, 10, 20], limit=2)
+    first = await store.peek("k", START + 30, WINDOW, 2)
+    again = await store.peek("k", START + 30, WINDOW, 2)
+    assert (first.count, again.count) == (3, 3)
+    # The next attempt fits once the two oldest (at 0 and 10) have aged out.
+    assert first.retry_after_seconds == WINDOW + 10 - 30
+    assert (await store.peek("k", START + WINDOW + 15, WINDOW, 2)).count == 1
+    assert await hits(store, "k", [WINDOW + 15], limit=2) == [2]

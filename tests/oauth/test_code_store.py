@@ -204,7 +204,7 @@ async def test_sql_sweep_deletes_expired_codes_and_tombstones(
     backend: str, backends: Backends, clock: FixedClock
 ) -> None:
     if backend == "redis":
-        assert not backends.sweepers  # Redis expires its own keys
+        assert backends.codes not in backends.sweepers  # Redis expires its own keys
         return
     live, expired, spent = a_code(clock.now()), a_code(clock.now()), a_code(clock.now())
     await backends.codes.add(live, LONG)

@@ -85,6 +85,15 @@ async def test_an_access_token_carries_no_personal_data__rfc9068_6() -> None:
     assert not {"email", "email_verified", "name", "given_name", "family_name"} & set(claims)
 
 
+async def test_the_grant_id_travels_as_gid_and_reads_back__rfc7519_4_3() -> None:
+    core = tokens()
+    token = await issue(core, grant_id="353d62f1d7e640beb789ad58572afa41")
+    # A random identifier, not personal data: verifiers revoke by it (revocation feed).
+    assert payload_of(token)["gid"] == "353d62f1d7e640beb789ad58572afa41"
+    assert (await core.verify(token)).grant_id == "353d62f1d7e640beb789ad58572afa41"
+    assert "gid" not in payload_of(await issue(core))
+
+
 async def test_jti_is_unique_and_unguessable__rfc9068_2_2() -> None:
     jtis = {payload_of(await issue())["jti"] for _ in range(20)}
     assert len(jtis) == 20

@@ -17,6 +17,8 @@ class AuditEventType(StrEnum):
     USER_DISABLED = "user.disabled"
     USER_ENABLED = "user.enabled"
     USER_DELETED = "user.deleted"
+    CONSENT_GRANTED = "consent.granted"
+    CONSENT_REVOKED = "consent.revoked"
 
 
 @dataclass(frozen=True)

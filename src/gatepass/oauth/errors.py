@@ -7,6 +7,7 @@
         ├── InvalidGrant            400 invalid_grant
         ├── UnauthorizedClient      400 unauthorized_client
         ├── UnsupportedResponseType 400 unsupported_response_type
+        ├── UnsupportedGrantType    400 unsupported_grant_type
         ├── InvalidScope            400 invalid_scope
         ├── AccessDenied            400 access_denied
         ├── InvalidTarget           400 invalid_target             (RFC 8707)
@@ -113,6 +114,13 @@ class UnsupportedResponseType(OAuthError):
     """RFC 6749 §4.1.2.1: only `code` is served (RFC 9700 §2.1.2: no implicit)."""
 
     error = "unsupported_response_type"
+    status_code = 400
+
+
+class UnsupportedGrantType(OAuthError):
+    """RFC 6749 §5.2: the grant type is not served (RFC 9700 §2.4: never `password`)."""
+
+    error = "unsupported_grant_type"
     status_code = 400
 
 

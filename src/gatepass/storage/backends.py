@@ -16,6 +16,7 @@ from gatepass.config import Settings
 from gatepass.errors import ConfigError
 from gatepass.keys.store import SigningKeyStore
 from gatepass.oauth.code_store import AuthorizationCodeStore
+from gatepass.oauth.consent_store import ConsentStore
 from gatepass.oauth.store import ClientStore
 from gatepass.sessions.store import SessionStore
 from gatepass.storage.redis.codes import RedisAuthorizationCodeStore
@@ -24,13 +25,16 @@ from gatepass.storage.redis.throttle import RedisThrottleStore
 from gatepass.storage.sql.audit import SqlAuditStore
 from gatepass.storage.sql.clients import SqlClientStore
 from gatepass.storage.sql.codes import SqlAuthorizationCodeStore
+from gatepass.storage.sql.consents import SqlConsentStore
 from gatepass.storage.sql.engine import check_connection, create_engine
 from gatepass.storage.sql.migrate import pending, upgrade
+from gatepass.storage.sql.revoked_grants import SqlRevokedGrantStore
 from gatepass.storage.sql.sessions import SqlSessionStore
 from gatepass.storage.sql.signing_keys import SqlSigningKeyStore
 from gatepass.storage.sql.throttle import SqlThrottleStore
 from gatepass.storage.sql.users import SqlUserStore
 from gatepass.throttle.store import ThrottleStore
+from gatepass.tokens.store import RevokedGrantStore
 
 REDIS_SETTING = "GATEPASS_REDIS_URL"
 REDIS_TIMEOUT_SECONDS = 2.0
@@ -52,6 +56,8 @@ class Backends:
     clients: ClientStore
     signing_keys: SigningKeyStore
     codes: AuthorizationCodeStore
+    consents: ConsentStore  # durable: SQL whatever holds the sessions
+    revoked_grants: RevokedGrantStore  # durable too (SECURITY.md decision 6)
     redis: Redis | None = None
     sweepers: list[Sweeper] = field(default_factory=list)
 
@@ -117,6 +123,7 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         raise ConfigError("GATEPASS_DATABASE_URL", "schema is out of date; run `gatepass migrate`")
     sql_sessions, sql_throttle = SqlSessionStore(engine), SqlThrottleStore(engine)
     sql_codes = SqlAuthorizationCodeStore(engine)
+    sql_revoked = SqlRevokedGrantStore(engine)
     backends = Backends(
         engine=engine,
         users=SqlUserStore(engine),
@@ -126,7 +133,9 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         clients=SqlClientStore(engine),
         signing_keys=SqlSigningKeyStore(engine),
         codes=sql_codes,
-        sweepers=[sql_sessions, sql_throttle, sql_codes],
+        consents=SqlConsentStore(engine),
+        revoked_grants=sql_revoked,
+        sweepers=[sql_sessions, sql_throttle, sql_codes, sql_revoked],
     )
     if settings.redis_url is not None:
         client = open_redis(settings.redis_url)
@@ -142,5 +151,5 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         )
         backends.throttle = RedisThrottleStore(client, settings.redis_prefix)
         backends.codes = RedisAuthorizationCodeStore(client, settings.redis_prefix)
-        backends.sweepers = []
+        backends.sweepers = [sql_revoked]  # Redis expires its own; this one stays in SQL
     return backends

@@ -53,5 +53,25 @@ class LoginThrottle:
         if waits:
             raise Throttled(max(1, math.ceil(max(waits))))
 
+    async def refuse_if_over(self, scope: str, account: str, address: str) -> None:
+        """Raise Throttled, recording nothing, when one more attempt would be over a limit.
+
+        For callers that record failures only (`check` after a failure): a client whose
+        secret is right must not be counted, but once over the limit it is refused before
+        its secret is checked, so guessing on stops paying off.
+        """
+        now = self._clock.now()
+        window = self._limits.window_seconds
+        waits = [
+            verdict.retry_after_seconds
+            for key, limit in (
+                (f"{scope}:addr:{address}", self._limits.per_address),
+                (f"{scope}:acct:{account}", self._limits.per_account),
+            )
+            if (verdict := await self._store.peek(key, now, window, limit)).count >= limit
+        ]
+        if waits:
+            raise Throttled(max(1, math.ceil(max(waits))))
+
     async def succeeded(self, scope: str, account: str) -> None:
         await self._store.clear(f"{scope}:acct:{account}")

@@ -9,6 +9,11 @@
 A JWT payload is only base64url: anyone who holds the token reads it. So it
 carries identifiers and nothing personal (no email, no name); a resource server
 that needs those asks /userinfo or its own records (RFC 9068 §6).
+
+`gid` (a private claim, RFC 7519 §4.3) names the grant the token was issued under: a
+random identifier, not personal data. Revoking a grant (a reused code, later a refresh
+family) revokes every token carrying its `gid`; verifiers learn of it from the
+revocation feed (DESIGN.md), so a check stays a signature check plus a set lookup.
 """
 
 import secrets
@@ -51,6 +56,7 @@ class AccessTokenClaims:
     issued_at: int
     expires_at: int
     auth_time: int | None = None
+    grant_id: str | None = None
 
     def as_jwt_claims(self) -> dict[str, Any]:
         claims: dict[str, Any] = {
@@ -67,6 +73,8 @@ class AccessTokenClaims:
             claims["scope"] = " ".join(self.scope)  # RFC 9068 §2.2.3, RFC 8693 §4.2
         if self.auth_time is not None:
             claims["auth_time"] = self.auth_time  # RFC 9068 §2.2.1
+        if self.grant_id is not None:
+            claims["gid"] = self.grant_id
         return claims
 
 
@@ -95,6 +103,7 @@ class AccessTokens:
         scope: Sequence[str],
         audience: str | Sequence[str] | None = None,
         auth_time: float | None = None,
+        grant_id: str | None = None,
     ) -> IssuedAccessToken:
         """A signed access token; `audience` None means the configured default."""
         now = int(self._clock.now())
@@ -108,6 +117,7 @@ class AccessTokens:
             issued_at=now,
             expires_at=now + self.policy.ttl_seconds,
             auth_time=None if auth_time is None else int(auth_time),
+            grant_id=None if grant_id is None else _identifier("grant_id", grant_id),
         )
         key = await self._keys.signing_key(self.policy.alg)
         return IssuedAccessToken(await sign_jwt(claims.as_jwt_claims(), key, TYP), claims)
@@ -130,11 +140,14 @@ class AccessTokens:
 def _parse(raw: Mapping[str, Any]) -> AccessTokenClaims:
     """Typed claims; RFC 9068 §2.2 makes iss exp aud sub client_id iat jti REQUIRED."""
     aud, scope, auth_time = raw["aud"], raw.get("scope", ""), raw.get("auth_time")
+    grant_id = raw.get("gid")
     strings = [raw.get(name) for name in ("iss", "sub", "client_id", "jti")]
     if not all(isinstance(value, str) and value for value in strings):
         raise InvalidToken("a required claim is missing or not a string")
     if not isinstance(scope, str) or not _is_time(auth_time, optional=True):
         raise InvalidToken("scope or auth_time malformed")
+    if grant_id is not None and not (isinstance(grant_id, str) and grant_id):
+        raise InvalidToken("gid malformed")
     return AccessTokenClaims(
         issuer=raw["iss"],
         subject=raw["sub"],
@@ -145,6 +158,7 @@ def _parse(raw: Mapping[str, Any]) -> AccessTokenClaims:
         issued_at=int(raw["iat"]),
         expires_at=int(raw["exp"]),
         auth_time=None if auth_time is None else int(auth_time),
+        grant_id=grant_id,
     )
 
 

@@ -25,6 +25,10 @@ from gatepass.crypto.sealing import KeySealer
 from gatepass.errors import GatepassError
 from gatepass.keys.ring import KeyRing, RotationPolicy
 from gatepass.oauth.clients import AUTHORIZATION_CODE, STANDARD_SCOPES
+from gatepass.oauth.codes import AuthorizationCodes
+from gatepass.oauth.consents import Consents
+from gatepass.oauth.grants import GrantContext
+from gatepass.oauth.registry import ClientRegistry
 from gatepass.oidc import discovery as oidc_discovery
 from gatepass.oidc.id_tokens import IdTokenPolicy, IdTokens
 from gatepass.sessions.manager import SessionManager
@@ -36,14 +40,23 @@ from gatepass.tokens.signing import KeySource
 from gatepass.web import error_pages
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
 from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware
-from gatepass.web.routes import account, auth, discovery, health, jwks
+from gatepass.web.routes import (
+    account,
+    auth,
+    authorize,
+    consents,
+    discovery,
+    health,
+    jwks,
+    token,
+)
 from gatepass.web.state import Services
 
 HERE = Path(__file__).parent
 SWEEP_INTERVAL_SECONDS = 60
 # What discovery advertises: add an endpoint's name here in the change that routes it
 # (names from oidc/discovery.py ENDPOINT_PATHS).
-DISCOVERY_ENDPOINTS: tuple[str, ...] = ("jwks_uri",)
+DISCOVERY_ENDPOINTS: tuple[str, ...] = ("jwks_uri", "authorization_endpoint", "token_endpoint")
 DISCOVERY_GRANT_TYPES: tuple[str, ...] = (AUTHORIZATION_CODE,)
 log = logging.getLogger("gatepass")
 
@@ -56,9 +69,12 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
     )
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["timestamp"] = _timestamp
+    keys = build_key_ring(settings, backends, clock)
+    codes = AuthorizationCodes(backends.codes, clock, ttl_seconds=settings.code_ttl)
+    accounts = Accounts(backends.users, hasher, clock)
     return Services(
         settings=settings,
-        accounts=Accounts(backends.users, hasher, clock),
+        accounts=accounts,
         sessions=SessionManager(
             backends.sessions,
             SessionPolicy(
@@ -83,7 +99,41 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
         trusted_proxies=tuple(
             ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies
         ),
-        keys=build_key_ring(settings, backends, clock),
+        keys=keys,
+        # The CLI digests client secrets under the same master subkey (cli/clients.py).
+        clients=ClientRegistry(
+            backends.clients, load_master_key(settings).client_secret_key(), clock
+        ),
+        codes=codes,
+        consents=Consents(backends.consents, clock),
+        clock=clock,
+        grants=build_grants(settings, backends, clock, keys, codes, accounts),
+    )
+
+
+def build_grants(
+    settings: Settings,
+    backends: Backends,
+    clock: Clock,
+    keys: KeySource,
+    codes: AuthorizationCodes,
+    accounts: Accounts,
+) -> GrantContext:
+    """What the token endpoint's grants work with (oauth/grants/)."""
+
+    async def user_may_sign_in(user_id: str) -> bool:
+        user = await accounts.get(user_id)
+        return user is not None and not user.disabled
+
+    return GrantContext(
+        codes=codes,
+        access_tokens=build_access_tokens(settings, keys, clock),
+        id_tokens=build_id_tokens(settings, keys, clock),
+        revoked_grants=backends.revoked_grants,
+        user_may_sign_in=user_may_sign_in,
+        clock=clock,
+        # Every token a grant issued has expired by then (access and id tokens alike).
+        revocation_ttl_seconds=settings.max_signed_token_ttl,
     )
 
 
@@ -159,6 +209,9 @@ def create_app(
         routes=[
             *auth.routes,
             *account.routes,
+            *authorize.routes,
+            *consents.routes,
+            *token.routes,
             *health.routes,
             *jwks.routes,
             *discovery.build_routes(discovery_document(settings)),

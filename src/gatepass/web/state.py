@@ -10,8 +10,13 @@ from gatepass.accounts.model import User
 from gatepass.accounts.service import Accounts
 from gatepass.audit.log import AuditLog
 from gatepass.audit.model import AuditEventType
+from gatepass.clock import Clock
 from gatepass.config import Settings
 from gatepass.keys.ring import KeyRing
+from gatepass.oauth.codes import AuthorizationCodes
+from gatepass.oauth.consents import Consents
+from gatepass.oauth.grants import GrantContext
+from gatepass.oauth.registry import ClientRegistry
 from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy
 from gatepass.throttle.limiter import LoginThrottle
@@ -29,6 +34,11 @@ class Services:
     templates: Jinja2Templates
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     keys: KeyRing
+    clients: ClientRegistry
+    codes: AuthorizationCodes
+    consents: Consents
+    clock: Clock
+    grants: GrantContext
 
     def address(self, request: Request) -> str:
         return client_address(request, self.trusted_proxies)

@@ -25,6 +25,18 @@ class RedisThrottleStore(RedisStore):
             retry_after = max(0.0, float(edge[0][1]) + window_seconds - now)
         return WindowCount(count=int(count), retry_after_seconds=retry_after)
 
+    async def peek(self, key: str, now: float, window_seconds: int, limit: int) -> WindowCount:
+        redis_key = self._key(key)
+        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.zcount(redis_key, f"({now - window_seconds}", "+inf")
+            pipe.zrangebyscore(redis_key, f"({now - window_seconds}", "+inf", withscores=True)
+            count, live = await pipe.execute()
+        retry_after = 0.0
+        if count >= limit and live:
+            # The next attempt fits once the (count - limit + 1) oldest have aged out.
+            retry_after = max(0.0, float(live[count - limit][1]) + window_seconds - now)
+        return WindowCount(count=int(count), retry_after_seconds=retry_after)
+
     async def clear(self, key: str) -> None:
         async with self._guard():
             await self._redis.delete(self._key(key))

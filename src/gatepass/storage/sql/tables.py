@@ -129,3 +129,29 @@ authorization_codes = Table(
     Column("redeemed_at", Float, nullable=True),
     Index(None, "expires_at"),
 )
+
+# What a user allowed a client (OIDC Core §3.1.2.4), remembered until revoked.
+consents = Table(
+    "consents",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("clients.client_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scopes", Text, nullable=False),  # JSON list
+    Column("granted_at", Float, nullable=False),
+)
+
+# A grant (a code redemption; later a refresh family) revoked before its tokens expired:
+# kept until `expires_at`, when every token it issued has expired (SECURITY.md decision 2).
+revoked_grants = Table(
+    "revoked_grants",
+    metadata,
+    Column("grant_id", String(64), primary_key=True),
+    Column("revoked_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index(None, "expires_at"),
+)

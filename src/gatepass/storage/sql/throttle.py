@@ -46,6 +46,28 @@ class SqlThrottleStore(SqlStore):
                 retry_after = max(0.0, edge + window_seconds - now)
         return WindowCount(count=count, retry_after_seconds=retry_after)
 
+    async def peek(self, key: str, now: float, window_seconds: int, limit: int) -> WindowCount:
+        since = now - window_seconds
+        live = (throttle_hits.c.key == key, throttle_hits.c.at > since)
+        async with self._transaction() as conn:
+            count = (
+                await conn.execute(select(func.count()).select_from(throttle_hits).where(*live))
+            ).scalar_one()
+            retry_after = 0.0
+            if count >= limit:
+                # The next attempt fits once the (count - limit + 1) oldest have aged out.
+                edge = (
+                    await conn.execute(
+                        select(throttle_hits.c.at)
+                        .where(*live)
+                        .order_by(throttle_hits.c.at)
+                        .offset(count - limit)
+                        .limit(1)
+                    )
+                ).scalar_one()
+                retry_after = max(0.0, edge + window_seconds - now)
+        return WindowCount(count=count, retry_after_seconds=retry_after)
+
     async def clear(self, key: str) -> None:
         async with self._transaction() as conn:
             await conn.execute(delete(throttle_hits).where(throttle_hits.c.key == key))

@@ -8,6 +8,7 @@ from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
 from gatepass.web.forms import parse_form
 from gatepass.web.pages import login_url, redirect, render, to_login
+from gatepass.web.routes.consents import consent_rows
 from gatepass.web.state import services
 from gatepass.web.visitor import (
     Member,
@@ -21,6 +22,8 @@ NOTICES = {
     "password-changed": "Your password was changed.",
     "session-revoked": "The session was revoked.",
     "session-not-found": "That session had already ended.",
+    "consent-revoked": "The application's access was revoked.",
+    "consent-not-found": "That application had no access to revoke.",
 }
 
 
@@ -48,6 +51,7 @@ async def _render_account(
         "sessions": await gp.sessions.list_for_user(member.user.id),
         "current_session_id": member.session.id,
         "activity": await gp.audit.recent(user_id=member.user.id, limit=10),
+        "consents": await consent_rows(gp, member.user.id),
         "notice": notice,
         "password_error": password_error,
     }

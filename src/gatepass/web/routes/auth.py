@@ -12,6 +12,7 @@ from gatepass.throttle.limiter import Throttled
 from gatepass.web.client import throttle_key
 from gatepass.web.forms import parse_form
 from gatepass.web.pages import redirect, render, safe_next, to_login
+from gatepass.web.routes.authorize import form_action_headers
 from gatepass.web.state import Services, services
 from gatepass.web.visitor import (
     Visitor,
@@ -33,9 +34,12 @@ def _account_key(email: str) -> str:
 async def login_page(request: Request) -> Response:
     who = await visitor(request)
     next_path = safe_next(request.query_params.get("next"))
-    if who.user is not None:
+    # OIDC Core §3.1.2.1 prompt=login, max_age: /authorize asks for a fresh login even
+    # of a signed-in user; logging in then replaces the session (a new session ID).
+    if who.user is not None and request.query_params.get("prompt") != "login":
         return redirect(next_path)
-    return render(request, "login.html", who, {"next": next_path, "email": ""})
+    headers = await form_action_headers(request, next_path)
+    return render(request, "login.html", who, {"next": next_path, "email": ""}, headers=headers)
 
 
 async def login(request: Request) -> Response:
@@ -90,7 +94,9 @@ async def signup_page(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if who.user is not None:
         return redirect(next_path)
-    return render(request, "signup.html", who, {"next": next_path, "email": "", "name": ""})
+    page = {"next": next_path, "email": "", "name": ""}
+    headers = await form_action_headers(request, next_path)
+    return render(request, "signup.html", who, page, headers=headers)
 
 
 async def signup(request: Request) -> Response:

@@ -1,0 +1,68 @@
+"""The authorization code grant at the token endpoint (RFC 6749 §4.1.3, §4.1.4; OIDC Core §3.1.3).
+
+    client ── code, redirect_uri, code_verifier ──► redeem (atomic, once)
+      ├─ Redeemed ─────────► user still allowed? ─► access token (gid = grant id)
+      │                                              + id token when `openid` was granted
+      ├─ AlreadyRedeemed ──► revoke the grant the first redemption issued; invalid_grant
+      └─ Invalid ──────────► invalid_grant, nothing revoked
+
+SECURITY.md decision 2 (OAuth 2.1 §7.5.2): only a second *valid* redemption revokes;
+a replay with other parameters may be an attacker's and must not end the user's grant.
+The revocation is recorded durably (revoked_grants); the tokens carry the grant id as
+`gid`, and verifiers learn of the revocation through the revocation feed (issues 4/5).
+"""
+
+from gatepass.oauth.codes import AlreadyRedeemed, Invalid
+from gatepass.oauth.errors import InvalidGrant, InvalidRequest
+from gatepass.oauth.grants.base import GrantContext, TokenRequest, TokenResponse
+
+GRANT_TYPE = "authorization_code"
+PARAMETERS = frozenset({"code", "redirect_uri", "code_verifier"})
+
+
+async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
+    params, client = request.parameters, request.client
+    code = params.get("code")
+    if code is None:
+        raise InvalidRequest("The code parameter is required.")
+    result = await context.codes.redeem(
+        code,
+        client_id=client.client_id,
+        # RFC 6749 §4.1.3: REQUIRED, and identical to the authorization request's.
+        redirect_uri=params.get("redirect_uri"),
+        # RFC 7636 §4.6; OAuth 2.1 §4.1.3: every code carries an S256 challenge.
+        code_verifier=params.get("code_verifier"),
+    )
+    if isinstance(result, AlreadyRedeemed):
+        # RFC 6749 §4.1.2: the authorization server SHOULD revoke all tokens
+        # previously issued based on that authorization code.
+        now = context.clock.now()
+        await context.revoked_grants.revoke(
+            result.grant_id, now=now, expires_at=now + context.revocation_ttl_seconds
+        )
+        raise result.as_error()
+    if isinstance(result, Invalid):
+        raise result.as_error()
+    record = result.code
+    if not await context.user_may_sign_in(record.user_id):
+        raise InvalidGrant("The resource owner can no longer authorize.", debug="user gone")
+    access = await context.access_tokens.issue(
+        subject=record.user_id,
+        client_id=client.client_id,
+        scope=record.scopes,
+        audience=record.resource,  # RFC 8707; None: the configured default
+        auth_time=record.auth_time,
+        grant_id=result.grant_id,
+    )
+    id_token = None
+    if "openid" in record.scopes:  # OIDC Core §3.1.3.3
+        id_token = await context.id_tokens.issue(
+            client_id=client.client_id,
+            alg=client.id_token_alg,
+            subject=record.user_id,
+            auth_time=record.auth_time,
+            nonce=record.nonce,
+            sid=record.session_id,
+            access_token=access.token,  # at_hash, Core §3.1.3.6
+        )
+    return TokenResponse(access.token, access.expires_in, access.claims.scope, id_token)

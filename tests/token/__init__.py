@@ -1,0 +1,1 @@
+"""The token endpoint: POST /token with the authorization_code grant."""
