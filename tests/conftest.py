@@ -27,11 +27,26 @@ from tests.support import (
     web_client,
 )
 
+# Files the server creates in its working directory: a test must never leave them in
+# the checkout (they would be a real master key and database nobody asked for).
+STRAY_FILES = ("gatepass.key", "gatepass.db")
+ROOT = Path(__file__).parents[1]
+_present = pytest.StashKey[set[str]]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_present] = {n for n in STRAY_FILES if (ROOT / n).exists()}
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and reporter.stats.get("skipped"):
         reporter.write_line("FAILED: tests were skipped; every backend must run.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    before = session.config.stash.get(_present, set())
+    stray = [n for n in STRAY_FILES if (ROOT / n).exists() and n not in before]
+    if reporter is not None and stray:
+        reporter.write_line(f"FAILED: tests created {stray} in the checkout.", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

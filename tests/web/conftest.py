@@ -187,6 +187,8 @@ async def run_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, *argv: st
     monkeypatch.setenv("GATEPASS_ISSUER", settings.issuer)
     monkeypatch.setenv("GATEPASS_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("GATEPASS_REDIS_PREFIX", settings.redis_prefix)
+    if settings.secret_key is not None:  # else the CLI would create ./gatepass.key here
+        monkeypatch.setenv("GATEPASS_SECRET_KEY", settings.secret_key.reveal())
     if settings.redis_url is not None:
         monkeypatch.setenv("GATEPASS_REDIS_URL", settings.redis_url)
     # The command runs its own event loop, so it gets a thread of its own.
