@@ -21,6 +21,19 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _from_hot(session_id: str, raw: bytes | str, last_seen_at: float | None) -> Session:
+    """Decode the hot record `user_id|created_at|absolute_expires_at` written by `create`."""
+    user_id, created_at, absolute_expires_at = _text(raw).split("|")
+    created = float(created_at)
+    return Session(
+        id=session_id,
+        user_id=user_id,
+        created_at=created,
+        last_seen_at=created if last_seen_at is None else last_seen_at,
+        absolute_expires_at=float(absolute_expires_at),
+    )
+
+
 class RedisSessionStore(RedisStore):
     def __init__(self, client: "Redis", prefix: str, absolute_seconds: int) -> None:
         super().__init__(client, prefix)
@@ -57,31 +70,16 @@ class RedisSessionStore(RedisStore):
             raw = await self._redis.getex(self._session_key(session_id), ex=idle_seconds)
         except REDIS_DOWN as exc:
             raise unavailable(exc) from exc
-        if raw is None:
-            return None
-        user_id, created_at, absolute_expires_at = _text(raw).split("|")
-        return Session(
-            id=session_id,
-            user_id=user_id,
-            created_at=float(created_at),
-            last_seen_at=now,
-            absolute_expires_at=float(absolute_expires_at),
-        )
+        return None if raw is None else _from_hot(session_id, raw, now)
 
     async def delete(self, session_id: str) -> Session | None:
         async with self._guard():
             raw = await self._redis.getdel(self._session_key(session_id))
             if raw is None:
                 return None
-            user_id, created_at, absolute_expires_at = _text(raw).split("|")
-            await self._redis.hdel(self._index_key(user_id), session_id)
-        return Session(
-            id=session_id,
-            user_id=user_id,
-            created_at=float(created_at),
-            last_seen_at=float(created_at),
-            absolute_expires_at=float(absolute_expires_at),
-        )
+            session = _from_hot(session_id, raw, None)
+            await self._redis.hdel(self._index_key(session.user_id), session_id)
+        return session
 
     async def list_for_user(self, user_id: str, now: float, idle_seconds: int) -> list[Session]:
         index = self._index_key(user_id)
