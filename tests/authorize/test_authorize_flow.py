@@ -13,7 +13,7 @@ from tests.authorize.conftest import (
     redirect_params,
 )
 from tests.authorize.helpers import decide, log_in_via, login_next
-from tests.support import sign_up
+from tests.support import csrf_of, sign_up
 from tests.web.conftest import SESSION
 
 ISSUER = "http://127.0.0.1:8000"
@@ -249,3 +249,56 @@ async def test_the_login_page_lets_its_form_end_at_the_client__csp_form_action(
     assert "form-action 'self' https://app.example.com;" in page.headers["content-security-policy"]
     plain = await client.get("/login?next=/account")
     assert "form-action 'self';" in plain.headers["content-security-policy"]
+
+
+async def test_the_login_page_shown_again_after_a_failure_keeps_the_client_in_form_action(
+    client: httpx.AsyncClient, oauth_client: Client
+) -> None:
+    first = await client.get(authorize_url(oauth_client, new_pkce()))
+    page = await client.get(first.headers["location"])
+    failed = await client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "next": login_next(first),
+            "email": EMAIL,
+            "password": "not the password",
+        },
+    )
+    assert failed.status_code == 200
+    assert "Incorrect e-mail address or password." in failed.text
+    assert (
+        "form-action 'self' https://app.example.com;" in failed.headers["content-security-policy"]
+    )
+
+
+async def test_login_hint_prefills_the_login_form__oidc_3_1_2_1(
+    client: httpx.AsyncClient, oauth_client: Client
+) -> None:
+    await log_out_fully(client)
+    first = await client.get(authorize_url(oauth_client, new_pkce(), login_hint="Bob@Example.com"))
+    page = await client.get(first.headers["location"])
+    assert 'name="email" value="bob@example.com"' in page.text
+
+
+async def test_a_login_hint_that_is_not_an_address_prefills_nothing(
+    client: httpx.AsyncClient, oauth_client: Client
+) -> None:
+    await log_out_fully(client)
+    hint = '"><script>alert(1)</script>'
+    first = await client.get(authorize_url(oauth_client, new_pkce(), login_hint=hint))
+    page = await client.get(first.headers["location"])
+    assert 'name="email" value=""' in page.text
+    assert "<script>alert" not in page.text
+
+
+async def test_a_long_state_survives_the_login_round_trip(
+    client: httpx.AsyncClient, make_client: MakeClient
+) -> None:
+    oauth = await make_client(first_party=True)
+    await log_out_fully(client)
+    state = "s" * 2000
+    first = await client.get(authorize_url(oauth, new_pkce(), state=state))
+    logged_in = await log_in_via(client, first.headers["location"], EMAIL)
+    params = redirect_params(await client.get(logged_in.headers["location"]))
+    assert params["state"] == state

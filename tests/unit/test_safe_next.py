@@ -2,7 +2,7 @@
 
 import pytest
 
-from gatepass.web.pages import safe_next
+from gatepass.web.pages import MAX_NEXT_LENGTH, safe_next
 
 DEFAULT = "/account"
 
@@ -15,6 +15,7 @@ DEFAULT = "/account"
         pytest.param("/a//b", id="a doubled slash after the first segment"),
         pytest.param("/%2F%2Fevil.example", id="encoded slashes stay a path"),
         pytest.param("/caf%C3%A9", id="percent-encoded unicode"),
+        pytest.param("/" + "a" * (MAX_NEXT_LENGTH - 1), id="a path at the length limit"),
     ],
 )
 def test_a_same_site_path_is_kept(target: str) -> None:
@@ -38,7 +39,7 @@ def test_a_same_site_path_is_kept(target: str) -> None:
         pytest.param("/\n/evil.example", id="a newline"),
         pytest.param("/account\r\nSet-Cookie: x=1", id="a header injection"),
         pytest.param("/\x00", id="a NUL"),
-        pytest.param("/" + "a" * 2048, id="a path over 2048 characters"),
+        pytest.param("/" + "a" * MAX_NEXT_LENGTH, id="a path over the length limit"),
     ],
 )
 def test_anything_else_falls_back_to_the_default__rfc9700_4_11(target: str | None) -> None:

@@ -40,11 +40,16 @@ def to_login(gp: Services) -> Response:
     return response
 
 
+# Room for an /authorize request carrying long state, nonce and login_hint values (2000
+# characters each at most), escaped; well inside the 16 KiB header limit (middleware/limits).
+MAX_NEXT_LENGTH = 8192
+
+
 def safe_next(value: str | None, default: str = "/account") -> str:
     """Only same-site paths: `/x` yes; `//evil`, `/\\evil`, `https://evil` no (no open redirect)."""
     if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
         return default
-    if any(ord(ch) < 32 for ch in value) or len(value) > 2048:
+    if any(ord(ch) < 32 for ch in value) or len(value) > MAX_NEXT_LENGTH:
         return default
     return value
 

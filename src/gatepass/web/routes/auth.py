@@ -12,7 +12,7 @@ from gatepass.throttle.limiter import Throttled
 from gatepass.web.client import throttle_key
 from gatepass.web.forms import parse_form
 from gatepass.web.pages import redirect, render, safe_next, to_login
-from gatepass.web.routes.authorize import form_action_headers
+from gatepass.web.routes.authorize import form_action_headers, login_hint_of
 from gatepass.web.state import Services, services
 from gatepass.web.visitor import (
     Visitor,
@@ -39,7 +39,8 @@ async def login_page(request: Request) -> Response:
     if who.user is not None and request.query_params.get("prompt") != "login":
         return redirect(next_path)
     headers = await form_action_headers(request, next_path)
-    return render(request, "login.html", who, {"next": next_path, "email": ""}, headers=headers)
+    page = {"next": next_path, "email": login_hint_of(next_path)}
+    return render(request, "login.html", who, page, headers=headers)
 
 
 async def login(request: Request) -> Response:
@@ -50,6 +51,8 @@ async def login(request: Request) -> Response:
     email, password = form.get("email", ""), form.get("password", "")
     next_path = safe_next(form.get("next"))
     page = {"next": next_path, "email": email[:254]}
+    # The form shown again must still be allowed to end at the client (see the GET page).
+    csp = await form_action_headers(request, next_path)
     try:
         await gp.throttle.check("login", _account_key(email), throttle_key(gp.address(request)))
     except Throttled as exc:
@@ -61,12 +64,12 @@ async def login(request: Request) -> Response:
             who,
             {**page, "error": message},
             status_code=429,
-            headers={"Retry-After": str(exc.retry_after_seconds)},
+            headers={**csp, "Retry-After": str(exc.retry_after_seconds)},
         )
     user = await gp.accounts.authenticate(email, password)
     if user is None:
         await gp.audit_event(request, Event.LOGIN_FAILED, email=_account_key(email))
-        return render(request, "login.html", who, {**page, "error": LOGIN_FAILED})
+        return render(request, "login.html", who, {**page, "error": LOGIN_FAILED}, headers=csp)
     await gp.throttle.succeeded("login", _account_key(email))
     return await _signed_in(request, gp, who, user, Event.LOGIN_SUCCEEDED, next_path)
 
@@ -94,7 +97,7 @@ async def signup_page(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if who.user is not None:
         return redirect(next_path)
-    page = {"next": next_path, "email": "", "name": ""}
+    page = {"next": next_path, "email": login_hint_of(next_path), "name": ""}
     headers = await form_action_headers(request, next_path)
     return render(request, "signup.html", who, page, headers=headers)
 
@@ -107,6 +110,7 @@ async def signup(request: Request) -> Response:
     email, name = form.get("email", ""), form.get("name", "")
     next_path = safe_next(form.get("next"))
     page = {"next": next_path, "email": email[:254], "name": name[:200]}
+    csp = await form_action_headers(request, next_path)
     address = gp.address(request)
     try:
         await gp.throttle.check("signup", _account_key(email), throttle_key(address))
@@ -119,10 +123,11 @@ async def signup(request: Request) -> Response:
             who,
             {**page, "error": message},
             status_code=429,
-            headers={"Retry-After": str(exc.retry_after_seconds)},
+            headers={**csp, "Retry-After": str(exc.retry_after_seconds)},
         )
     except ValidationError as exc:
-        return render(request, "signup.html", who, {**page, "error": exc.message}, status_code=400)
+        page["error"] = exc.message
+        return render(request, "signup.html", who, page, status_code=400, headers=csp)
     return await _signed_in(request, gp, who, user, Event.SIGNUP, next_path)
 
 

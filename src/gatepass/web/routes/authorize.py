@@ -25,8 +25,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gatepass.accounts.email import normalize_email
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.crypto.secrets import derive, same
+from gatepass.errors import ValidationError
 from gatepass.oauth.authorization_response import AuthorizationError, NoRedirectError
 from gatepass.oauth.authorize import AuthorizationRequest, read_authorization_request
 from gatepass.oauth.errors import NO_STORE, AccessDenied, ConsentRequired, LoginRequired
@@ -259,6 +261,18 @@ async def form_action_headers(request: Request, next_path: str) -> dict[str, str
     except (NoRedirectError, BadRequest):
         return {}
     return _csp_allowing(auth.redirect_uri)
+
+
+def login_hint_of(next_path: str) -> str:
+    """The e-mail address an /authorize request in `next_path` names as `login_hint` (OIDC
+    Core §3.1.2.1), to prefill the login form; "" when there is none. Only a well-formed
+    address is used: the hint is the client's, so it is shown, never trusted."""
+    path, _, query = next_path.partition("?")
+    try:
+        hints = _query_params(query).get("login_hint", []) if path == "/authorize" else []
+        return normalize_email(hints[0]) if len(hints) == 1 else ""
+    except (BadRequest, ValidationError):
+        return ""
 
 
 def _csp_allowing(redirect_uri: str) -> dict[str, str]:
