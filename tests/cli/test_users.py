@@ -5,6 +5,7 @@ changes only where sessions live, see test_sessions.py); the rest, whose differe
 between SQL stores the storage contract tests cover, on SQLite.
 """
 
+import asyncio
 import json
 
 import pytest
@@ -13,7 +14,7 @@ from gatepass.clock import SystemClock
 from gatepass.config import Settings
 from gatepass.storage.backends import Backends
 from gatepass.web.app import build_services
-from tests.cli.conftest import Cli, assert_one_line_error
+from tests.cli.conftest import Cli, assert_one_line_error, run_gatepass
 from tests.support import PASSWORD
 
 
@@ -72,3 +73,21 @@ async def test_user_list_json_shows_every_user_and_whether_it_is_disabled(
     assert by_email["ada@example.com"]["disabled"] is False
     assert by_email["bob@example.com"]["id"] == bob.id
     assert by_email["bob@example.com"]["disabled"] is True
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_command_that_needs_no_key_creates_no_key_file(
+    cli: Cli, settings: Settings, backends: Backends
+) -> None:
+    # Without GATEPASS_SECRET_KEY the master key lives in ./gatepass.key, created on first
+    # use: listing users uses no key, so no file appears in the working directory.
+    env = {name: value for name, value in cli.env.items() if name != "GATEPASS_SECRET_KEY"}
+    result = await asyncio.to_thread(run_gatepass, "user", "list", cwd=cli.cwd, env=env)
+    assert result.returncode == 0, result.stderr
+    assert not (cli.cwd / "gatepass.key").exists()
+    created = await asyncio.to_thread(
+        run_gatepass, "client", "create", "App", "--redirect-uri", "https://a.example/cb",
+        cwd=cli.cwd, env=env,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert (cli.cwd / "gatepass.key").exists()

@@ -1,5 +1,8 @@
 """The client registry: register, look up, rotate and authenticate OAuth clients (RFC 6749 §2)."""
 
+import functools
+from collections.abc import Callable
+
 from gatepass.clock import Clock
 from gatepass.oauth.client_secrets import ClientSecrets, new_secret
 from gatepass.oauth.clients import (
@@ -14,10 +17,19 @@ from gatepass.oauth.store import ClientStore
 
 
 class ClientRegistry:
-    def __init__(self, store: ClientStore, hmac_key: bytes, clock: Clock) -> None:
+    def __init__(
+        self, store: ClientStore, hmac_key: bytes | Callable[[], bytes], clock: Clock
+    ) -> None:
+        """`hmac_key` may be given as a function, called on first use: the key derives from
+        the master key, whose file should not appear because a command never used it."""
         self._store = store
-        self._secrets = ClientSecrets(hmac_key)
+        self._hmac_key = hmac_key
         self._clock = clock
+
+    @functools.cached_property
+    def _secrets(self) -> ClientSecrets:
+        key = self._hmac_key
+        return ClientSecrets(key if isinstance(key, bytes) else key())
 
     async def create(self, registration: ClientRegistration) -> tuple[Client, str | None]:
         """The new client and, for a confidential one, its secret: shown this once, never stored."""

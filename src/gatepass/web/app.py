@@ -102,7 +102,7 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
         keys=keys,
         # The CLI digests client secrets under the same master subkey (cli/clients.py).
         clients=ClientRegistry(
-            backends.clients, load_master_key(settings).client_secret_key(), clock
+            backends.clients, lambda: load_master_key(settings).client_secret_key(), clock
         ),
         codes=codes,
         consents=Consents(backends.consents, clock),
