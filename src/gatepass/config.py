@@ -8,6 +8,7 @@ with a one-line `ConfigError` that names the setting.
 import base64
 import binascii
 import ipaddress
+import logging
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -17,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gatepass.errors import ConfigError
+
+log = logging.getLogger("gatepass")
 
 ENV_PREFIX = "GATEPASS_"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -210,6 +213,33 @@ class Settings:
         'followed by "/api". Never the issuer itself, so an access token cannot pass for an '
         "assertion addressed to this server.",
     )
+    refresh_token_idle_ttl: int = _setting(
+        30 * 86_400,
+        "Seconds a refresh token family may go unused before it ends (sliding: each refresh "
+        "starts the count again). A client may register a shorter one.",
+        low=60,
+        high=365 * 86_400,
+    )
+    refresh_token_absolute_ttl: int = _setting(
+        90 * 86_400,
+        "Seconds after the login that started it at which a refresh token family ends, used "
+        "or not (ASVS 10.4.8: an absolute expiry even with sliding renewal).",
+        low=60,
+        high=365 * 86_400,
+    )
+    refresh_retry_window: int = _setting(
+        30,
+        "Seconds during which a client presenting the refresh token it just rotated gets the "
+        "same successor again (a lost response, two tabs), instead of the family being "
+        "revoked as stolen. 0 is strict. Per client with `client create --refresh-retry-window`.",
+        low=0,
+        high=60,
+    )
+    first_party_refresh_tokens: bool = _setting(
+        True,
+        "Whether first-party clients allowed the refresh_token grant get a refresh token "
+        "without asking for `offline_access`; other clients always need that scope.",
+    )
     trusted_proxies: tuple[str, ...] = _setting(
         (),
         "Addresses or networks of reverse proxies whose `X-Forwarded-For` is believed "
@@ -246,10 +276,27 @@ def load_settings(
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise ConfigError(str(config_file), f"unknown setting {unknown[0]!r}")
+    for env_name in _unknown_variables(environ, known):
+        # Not refused: other tools share the prefix (tests, bench). Said, so a typo shows.
+        log.warning("%s is not a gatepass setting and is ignored", env_name)
     values = {name: _coerce(known[name], value) for name, value in raw.items()}
     settings = Settings(**values)
     _validate(settings)
     return settings
+
+
+# GATEPASS_* variables read by other parts than the settings.
+_OTHER_VARIABLE_PREFIXES = ("GATEPASS_CONFIG_FILE", "GATEPASS_TEST_", "GATEPASS_BENCH_")
+
+
+def _unknown_variables(environ: Mapping[str, str], known: Mapping[str, Any]) -> list[str]:
+    return sorted(
+        name
+        for name in environ
+        if name.startswith(ENV_PREFIX)
+        and name[len(ENV_PREFIX) :].lower() not in known
+        and not name.startswith(_OTHER_VARIABLE_PREFIXES)
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -265,6 +312,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _coerce(spec: Any, value: Any) -> Any:
     name = ENV_PREFIX + spec.name.upper()
     kind = spec.type
+    if kind is bool:
+        return _as_bool(name, value)
     if kind is int:
         number = _as_int(name, value)
         low, high = spec.metadata["low"], spec.metadata["high"]
@@ -287,6 +336,17 @@ def _coerce(spec: Any, value: Any) -> Any:
     if not isinstance(value, str):
         raise ConfigError(name, "expected a string")
     return value
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"expected true or false, got {value!r}")
 
 
 def _as_int(name: str, value: Any) -> int:
@@ -415,6 +475,10 @@ def _check_token_settings(settings: Settings) -> None:
             raise ConfigError(
                 ENV_PREFIX + name.upper(), "must not exceed GATEPASS_MAX_SIGNED_TOKEN_TTL"
             )
+    if settings.refresh_token_idle_ttl > settings.refresh_token_absolute_ttl:
+        raise ConfigError(
+            "GATEPASS_REFRESH_TOKEN_IDLE_TTL", "must not exceed GATEPASS_REFRESH_TOKEN_ABSOLUTE_TTL"
+        )
     audience = settings.default_audience
     if audience is not None and any(ch.isspace() for ch in audience):
         raise ConfigError("GATEPASS_DEFAULT_AUDIENCE", "must not contain white space")
@@ -447,6 +511,8 @@ def render_reference() -> str:
 
 
 def _shown(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true" if default else "false"
     if isinstance(default, tuple) and default:
         return ",".join(str(item) for item in default)
     return repr(default)

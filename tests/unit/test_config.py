@@ -266,3 +266,54 @@ def test_a_config_error_fits_on_one_line_and_keeps_the_setting() -> None:
         load_settings(environ={"GATEPASS_MAX_BODY_BYTES": "lots\nand lots"})
     assert raised.value.setting == "GATEPASS_MAX_BODY_BYTES"
     assert "\n" not in str(raised.value)
+
+
+def test_refresh_token_lifetimes_default_to_30_days_idle_and_90_absolute() -> None:
+    settings = Settings()
+    assert settings.refresh_token_idle_ttl == 30 * 86_400
+    assert settings.refresh_token_absolute_ttl == 90 * 86_400
+    assert settings.refresh_retry_window == 30
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REFRESH_RETRY_WINDOW", "61"),
+        ("REFRESH_RETRY_WINDOW", "-1"),
+        ("REFRESH_TOKEN_IDLE_TTL", "59"),
+    ],
+)
+def test_refresh_settings_beyond_their_bounds_are_refused(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match="GATEPASS_" + name):
+        load_settings(environ={"GATEPASS_" + name: value})
+
+
+def test_a_refresh_idle_lifetime_beyond_the_absolute_one_is_refused() -> None:
+    environ = {
+        "GATEPASS_REFRESH_TOKEN_IDLE_TTL": "7200",
+        "GATEPASS_REFRESH_TOKEN_ABSOLUTE_TTL": "3600",
+    }
+    with pytest.raises(ConfigError, match="GATEPASS_REFRESH_TOKEN_IDLE_TTL"):
+        load_settings(environ=environ)
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"), [("false", False), ("0", False), ("YES", True), ("on", True)]
+)
+def test_a_yes_no_setting_reads_the_usual_words(raw: str, parsed: bool) -> None:
+    settings = load_settings(environ={"GATEPASS_FIRST_PARTY_REFRESH_TOKENS": raw})
+    assert settings.first_party_refresh_tokens is parsed
+
+
+def test_a_yes_no_setting_refuses_anything_else() -> None:
+    with pytest.raises(ConfigError, match="GATEPASS_FIRST_PARTY_REFRESH_TOKENS"):
+        load_settings(environ={"GATEPASS_FIRST_PARTY_REFRESH_TOKENS": "maybe"})
+
+
+def test_a_mistyped_variable_is_reported_not_silently_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("WARNING", logger="gatepass"):
+        load_settings(environ={"GATEPASS_SESION_IDLE_TTL": "60", "GATEPASS_TEST_REDIS_URL": "x"})
+    assert "GATEPASS_SESION_IDLE_TTL is not a gatepass setting" in caplog.text
+    assert "GATEPASS_TEST_REDIS_URL" not in caplog.text
