@@ -36,6 +36,8 @@ TABLES = (
     "authorization_codes",
     "consents",
     "revoked_grants",
+    "refresh_tokens",
+    "token_families",
 )
 
 

@@ -222,8 +222,8 @@ class Settings:
     )
     refresh_token_absolute_ttl: int = _setting(
         90 * 86_400,
-        "Seconds after the login that started it at which a refresh token family ends, used "
-        "or not (ASVS 10.4.8: an absolute expiry even with sliding renewal).",
+        "Seconds after the authorization that started it at which a refresh token family ends, "
+        "used or not (ASVS 10.4.8: an absolute expiry even with sliding renewal).",
         low=60,
         high=365 * 86_400,
     )

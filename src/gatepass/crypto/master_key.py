@@ -60,6 +60,10 @@ class MasterKey:
         """HMAC-SHA256 key for client-secret digests (issue 3: keyed SHA-256)."""
         return self.derive("client-secret-hmac/v1")
 
+    def refresh_successor_key(self) -> bytes:
+        """HMAC-SHA256 key that derives a refresh token's successor from it (tokens/families)."""
+        return self.derive("refresh-successor/v1")
+
     def __repr__(self) -> str:
         return "'**********'"
 

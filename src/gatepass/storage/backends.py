@@ -32,9 +32,10 @@ from gatepass.storage.sql.revoked_grants import SqlRevokedGrantStore
 from gatepass.storage.sql.sessions import SqlSessionStore
 from gatepass.storage.sql.signing_keys import SqlSigningKeyStore
 from gatepass.storage.sql.throttle import SqlThrottleStore
+from gatepass.storage.sql.token_families import SqlTokenFamilyStore
 from gatepass.storage.sql.users import SqlUserStore
 from gatepass.throttle.store import ThrottleStore
-from gatepass.tokens.store import RevokedGrantStore
+from gatepass.tokens.store import RevokedGrantStore, TokenFamilyStore
 
 REDIS_SETTING = "GATEPASS_REDIS_URL"
 REDIS_TIMEOUT_SECONDS = 2.0
@@ -58,6 +59,7 @@ class Backends:
     codes: AuthorizationCodeStore
     consents: ConsentStore  # durable: SQL whatever holds the sessions
     revoked_grants: RevokedGrantStore  # durable too (SECURITY.md decision 6)
+    families: TokenFamilyStore  # durable: a Redis crash must not revive a revoked family
     redis: Redis | None = None
     sweepers: list[Sweeper] = field(default_factory=list)
 
@@ -124,6 +126,7 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
     sql_sessions, sql_throttle = SqlSessionStore(engine), SqlThrottleStore(engine)
     sql_codes = SqlAuthorizationCodeStore(engine)
     sql_revoked = SqlRevokedGrantStore(engine)
+    sql_families = SqlTokenFamilyStore(engine)
     backends = Backends(
         engine=engine,
         users=SqlUserStore(engine),
@@ -135,7 +138,8 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         codes=sql_codes,
         consents=SqlConsentStore(engine),
         revoked_grants=sql_revoked,
-        sweepers=[sql_sessions, sql_throttle, sql_codes, sql_revoked],
+        families=sql_families,
+        sweepers=[sql_sessions, sql_throttle, sql_codes, sql_revoked, sql_families],
     )
     if settings.redis_url is not None:
         client = open_redis(settings.redis_url)
@@ -151,5 +155,6 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         )
         backends.throttle = RedisThrottleStore(client, settings.redis_prefix)
         backends.codes = RedisAuthorizationCodeStore(client, settings.redis_prefix)
-        backends.sweepers = [sql_revoked]  # Redis expires its own; this one stays in SQL
+        # Redis expires its own; these stay in SQL.
+        backends.sweepers = [sql_revoked, sql_families]
     return backends

@@ -155,3 +155,47 @@ revoked_grants = Table(
     Column("expires_at", Float, nullable=False),
     Index(None, "expires_at"),
 )
+
+# Every authorization (a code redemption) and the tokens issued under it (tokens/families.py).
+# `id` is the `gid` claim of its access tokens; `generation` counts refresh-token rotations.
+token_families = Table(
+    "token_families",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("scope", Text, nullable=False),  # space-separated, as in RFC 6749 §3.3
+    Column("resource", Text, nullable=True),
+    Column("auth_time", Float, nullable=False),
+    Column("session_id", String(43), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("idle_ttl", Integer, nullable=False),  # 0: no refresh token
+    Column("retry_window", Integer, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("rotated_at", Float, nullable=True),
+    Column("revoked_at", Float, nullable=True),
+    Index(None, "user_id"),
+    Index(None, "expires_at"),
+)
+
+# One row per refresh token a family has had: finding an old one is how reuse is detected.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("digest", String(43), primary_key=True),  # SHA-256 of the token, never the token
+    Column(
+        "family_id",
+        String(64),
+        ForeignKey("token_families.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("generation", Integer, nullable=False),
+    Index(None, "family_id"),
+)
