@@ -24,7 +24,7 @@ from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
 from gatepass.crypto.sealing import KeySealer
 from gatepass.errors import GatepassError
 from gatepass.keys.ring import KeyRing, RotationPolicy
-from gatepass.oauth.clients import AUTHORIZATION_CODE, STANDARD_SCOPES
+from gatepass.oauth.clients import AUTHORIZATION_CODE, REFRESH_TOKEN, STANDARD_SCOPES
 from gatepass.oauth.codes import AuthorizationCodes
 from gatepass.oauth.consents import Consents
 from gatepass.oauth.grants import GrantContext
@@ -36,6 +36,8 @@ from gatepass.sessions.policy import CookiePolicy, SessionPolicy
 from gatepass.storage.backends import Backends, open_backends
 from gatepass.throttle.limiter import LoginThrottle, ThrottleLimits
 from gatepass.tokens.access_tokens import AccessTokenPolicy, AccessTokens
+from gatepass.tokens.families import FamilyPolicy, RefreshTokenSecrets
+from gatepass.tokens.refresh import TokenFamilies
 from gatepass.tokens.signing import KeySource
 from gatepass.web import error_pages
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
@@ -57,7 +59,7 @@ SWEEP_INTERVAL_SECONDS = 60
 # What discovery advertises: add an endpoint's name here in the change that routes it
 # (names from oidc/discovery.py ENDPOINT_PATHS).
 DISCOVERY_ENDPOINTS: tuple[str, ...] = ("jwks_uri", "authorization_endpoint", "token_endpoint")
-DISCOVERY_GRANT_TYPES: tuple[str, ...] = (AUTHORIZATION_CODE,)
+DISCOVERY_GRANT_TYPES: tuple[str, ...] = (AUTHORIZATION_CODE, REFRESH_TOKEN)
 log = logging.getLogger("gatepass")
 
 
@@ -129,10 +131,27 @@ def build_grants(
         codes=codes,
         access_tokens=build_access_tokens(settings, keys, clock),
         id_tokens=build_id_tokens(settings, keys, clock),
+        families=build_families(settings, backends, clock),
         revoked_grants=backends.revoked_grants,
         user_may_sign_in=user_may_sign_in,
         clock=clock,
-        # Every token a grant issued has expired by then (access and id tokens alike).
+        refresh_policy=lambda client: FamilyPolicy(
+            settings.refresh_token_idle_ttl,
+            settings.refresh_token_absolute_ttl,
+            settings.refresh_retry_window,
+        ),
+        first_party_refresh=settings.first_party_refresh_tokens,
+    )
+
+
+def build_families(settings: Settings, backends: Backends, clock: Clock) -> TokenFamilies:
+    secrets = RefreshTokenSecrets(lambda: load_master_key(settings).refresh_successor_key())
+    return TokenFamilies(
+        backends.families,
+        backends.revoked_grants,
+        secrets,
+        clock,
+        # Every token a family issued has expired by then (access and id tokens alike).
         revocation_ttl_seconds=settings.max_signed_token_ttl,
     )
 

@@ -2,19 +2,23 @@
 
     client ── code, redirect_uri, code_verifier ──► redeem (atomic, once)
       ├─ Redeemed ─────────► user still allowed? ─► access token (gid = grant id)
+      │                                              + a token family under that id, with a
+      │                                                refresh token for offline_access
       │                                              + id token when `openid` was granted
       ├─ AlreadyRedeemed ──► revoke the grant the first redemption issued; invalid_grant
       └─ Invalid ──────────► invalid_grant, nothing revoked
 
 SECURITY.md decision 2 (OAuth 2.1 §7.5.2): only a second *valid* redemption revokes;
 a replay with other parameters may be an attacker's and must not end the user's grant.
-The revocation is recorded durably (revoked_grants); the tokens carry the grant id as
-`gid`, and verifiers learn of the revocation through the revocation feed (issues 4/5).
+Revoking the family records the grant as revoked (durably, in SQL); the tokens carry the
+grant id as `gid`, and verifiers learn of the revocation through the revocation feed.
 """
 
+from gatepass.oauth.clients import REFRESH_TOKEN, Client
 from gatepass.oauth.codes import AlreadyRedeemed, Invalid
 from gatepass.oauth.errors import InvalidGrant, InvalidRequest
 from gatepass.oauth.grants.base import GrantContext, TokenRequest, TokenResponse
+from gatepass.tokens.refresh import FamilyStart
 
 GRANT_TYPE = "authorization_code"
 PARAMETERS = frozenset({"code", "redirect_uri", "code_verifier"})
@@ -35,11 +39,8 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
     )
     if isinstance(result, AlreadyRedeemed):
         # RFC 6749 §4.1.2: the authorization server SHOULD revoke all tokens
-        # previously issued based on that authorization code.
-        now = context.clock.now()
-        await context.revoked_grants.revoke(
-            result.grant_id, now=now, expires_at=now + context.revocation_ttl_seconds
-        )
+        # previously issued based on that authorization code: its family, refresh included.
+        await context.families.revoke(result.grant_id)
         raise result.as_error()
     if isinstance(result, Invalid):
         raise result.as_error()
@@ -54,6 +55,19 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
         auth_time=record.auth_time,
         grant_id=result.grant_id,
     )
+    refresh_token = await context.families.start(
+        FamilyStart(
+            family_id=result.grant_id,
+            client_id=client.client_id,
+            user_id=record.user_id,
+            scopes=record.scopes,
+            resource=record.resource,
+            auth_time=record.auth_time,
+            session_id=record.session_id,
+            access_expires_at=access.claims.expires_at,
+        ),
+        context.refresh_policy(client) if _refreshable(client, record.scopes, context) else None,
+    )
     id_token = None
     if "openid" in record.scopes:  # OIDC Core §3.1.3.3
         id_token = await context.id_tokens.issue(
@@ -65,4 +79,14 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
             sid=record.session_id,
             access_token=access.token,  # at_hash, Core §3.1.3.6
         )
-    return TokenResponse(access.token, access.expires_in, access.claims.scope, id_token)
+    return TokenResponse(
+        access.token, access.expires_in, access.claims.scope, id_token, refresh_token
+    )
+
+
+def _refreshable(client: Client, scopes: tuple[str, ...], context: GrantContext) -> bool:
+    """OIDC Core §11: a refresh token for offline_access; first-party clients (the server's
+    own apps) may get one without asking, when the operator allows it."""
+    if REFRESH_TOKEN not in client.grant_types:
+        return False
+    return "offline_access" in scopes or (client.first_party and context.first_party_refresh)

@@ -14,6 +14,8 @@ from gatepass.oauth.clients import Client
 from gatepass.oauth.codes import AuthorizationCodes
 from gatepass.oidc.id_tokens import IdTokens
 from gatepass.tokens.access_tokens import AccessTokens
+from gatepass.tokens.families import FamilyPolicy
+from gatepass.tokens.refresh import TokenFamilies
 from gatepass.tokens.store import RevokedGrantStore
 
 # Whether a user may still receive tokens (exists, not disabled): accounts is a sibling
@@ -37,6 +39,7 @@ class TokenResponse:
     expires_in: int
     scope: tuple[str, ...]
     id_token: str | None = None
+    refresh_token: str | None = None
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -45,6 +48,8 @@ class TokenResponse:
             "expires_in": self.expires_in,
             "scope": " ".join(self.scope),
         }
+        if self.refresh_token is not None:
+            body["refresh_token"] = self.refresh_token
         if self.id_token is not None:
             body["id_token"] = self.id_token
         return body
@@ -57,11 +62,15 @@ class GrantContext:
     codes: AuthorizationCodes
     access_tokens: AccessTokens
     id_tokens: IdTokens
+    families: TokenFamilies
+    # Read by verifiers (userinfo, introspection): revoked families and code replays.
     revoked_grants: RevokedGrantStore
     user_may_sign_in: UserCheck
     clock: Clock
-    # How long a revocation is kept: past the life of every token a grant issued.
-    revocation_ttl_seconds: int
+    # The client's refresh-token lifetimes and retry window (its own, or the server's).
+    refresh_policy: Callable[[Client], FamilyPolicy]
+    # Whether first-party clients get a refresh token without asking for offline_access.
+    first_party_refresh: bool
 
 
 class Grant(Protocol):
