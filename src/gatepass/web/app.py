@@ -31,6 +31,7 @@ from gatepass.oauth.grants import GrantContext
 from gatepass.oauth.registry import ClientRegistry
 from gatepass.oidc import discovery as oidc_discovery
 from gatepass.oidc.id_tokens import IdTokenPolicy, IdTokens
+from gatepass.oidc.userinfo import UserInfo, UserProfile
 from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy, SessionPolicy
 from gatepass.storage.backends import Backends, open_backends
@@ -50,7 +51,9 @@ from gatepass.web.routes import (
     discovery,
     health,
     jwks,
+    logout,
     token,
+    userinfo,
 )
 from gatepass.web.state import Services
 
@@ -58,7 +61,13 @@ HERE = Path(__file__).parent
 SWEEP_INTERVAL_SECONDS = 60
 # What discovery advertises: add an endpoint's name here in the change that routes it
 # (names from oidc/discovery.py ENDPOINT_PATHS).
-DISCOVERY_ENDPOINTS: tuple[str, ...] = ("jwks_uri", "authorization_endpoint", "token_endpoint")
+DISCOVERY_ENDPOINTS: tuple[str, ...] = (
+    "jwks_uri",
+    "authorization_endpoint",
+    "token_endpoint",
+    "end_session_endpoint",
+    "userinfo_endpoint",
+)
 DISCOVERY_GRANT_TYPES: tuple[str, ...] = (AUTHORIZATION_CODE, REFRESH_TOKEN)
 log = logging.getLogger("gatepass")
 
@@ -74,6 +83,7 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
     keys = build_key_ring(settings, backends, clock)
     codes = AuthorizationCodes(backends.codes, clock, ttl_seconds=settings.code_ttl)
     accounts = Accounts(backends.users, hasher, clock)
+    grants = build_grants(settings, backends, clock, keys, codes, accounts)
     return Services(
         settings=settings,
         accounts=accounts,
@@ -109,7 +119,8 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
         codes=codes,
         consents=Consents(backends.consents, clock),
         clock=clock,
-        grants=build_grants(settings, backends, clock, keys, codes, accounts),
+        grants=grants,
+        userinfo=build_userinfo(accounts, grants),
     )
 
 
@@ -154,6 +165,18 @@ def build_families(settings: Settings, backends: Backends, clock: Clock) -> Toke
         # Every token a family issued has expired by then (access and id tokens alike).
         revocation_ttl_seconds=settings.max_signed_token_ttl,
     )
+
+
+def build_userinfo(accounts: Accounts, grants: GrantContext) -> UserInfo:
+    """The /userinfo core: the grants' access tokens and revocations, the user records."""
+
+    async def profile(user_id: str) -> UserProfile | None:
+        user = await accounts.get(user_id)
+        if user is None:
+            return None
+        return UserProfile(user.id, user.email, user.name, user.disabled)
+
+    return UserInfo(grants.access_tokens, grants.revoked_grants, profile, grants.clock)
 
 
 def build_key_ring(settings: Settings, backends: Backends, clock: Clock) -> KeyRing:
@@ -231,6 +254,8 @@ def create_app(
             *authorize.routes,
             *consents.routes,
             *token.routes,
+            *userinfo.routes,
+            *logout.routes,
             *health.routes,
             *jwks.routes,
             *discovery.build_routes(discovery_document(settings)),

@@ -17,6 +17,7 @@ from gatepass.oauth.codes import AuthorizationCodes
 from gatepass.oauth.consents import Consents
 from gatepass.oauth.grants import GrantContext
 from gatepass.oauth.registry import ClientRegistry
+from gatepass.oidc.userinfo import UserInfo
 from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy
 from gatepass.throttle.limiter import LoginThrottle
@@ -39,6 +40,7 @@ class Services:
     consents: Consents
     clock: Clock
     grants: GrantContext
+    userinfo: UserInfo
 
     def address(self, request: Request) -> str:
         return client_address(request, self.trusted_proxies)

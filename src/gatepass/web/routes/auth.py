@@ -1,4 +1,4 @@
-"""Sign-up, log-in and log-out pages."""
+"""Sign-up and log-in pages (log-out: routes/logout.py)."""
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,7 +11,7 @@ from gatepass.errors import ValidationError
 from gatepass.throttle.limiter import Throttled
 from gatepass.web.client import throttle_key
 from gatepass.web.forms import parse_form
-from gatepass.web.pages import redirect, render, safe_next, to_login
+from gatepass.web.pages import redirect, render, safe_next
 from gatepass.web.routes.authorize import form_action_headers, login_hint_of
 from gatepass.web.state import Services, services
 from gatepass.web.visitor import (
@@ -131,28 +131,6 @@ async def signup(request: Request) -> Response:
     return await _signed_in(request, gp, who, user, Event.SIGNUP, next_path)
 
 
-async def logout_page(request: Request) -> Response:
-    who = await visitor(request)
-    if who.user is None:
-        return redirect("/login")
-    return render(request, "logout.html", who)
-
-
-async def logout(request: Request) -> Response:
-    gp = services(request)
-    form = await parse_form(request)
-    who = await visitor(request)
-    member = who.member
-    if member is None:
-        # Already signed out (e.g. the session timed out while the page was open):
-        # nothing to protect, so no CSRF check, just the login page.
-        return to_login(gp)
-    check_csrf(request, form, who)
-    await gp.sessions.end(member.secret)
-    await gp.audit_event(request, Event.LOGOUT, user=member.user)
-    return to_login(gp)
-
-
 async def home(request: Request) -> Response:
     who = await visitor(request)
     return redirect("/account" if who.user is not None else "/login")
@@ -164,6 +142,4 @@ routes = [
     Route("/login", login, methods=["POST"]),
     Route("/signup", signup_page, methods=["GET"]),
     Route("/signup", signup, methods=["POST"]),
-    Route("/logout", logout_page, methods=["GET"]),
-    Route("/logout", logout, methods=["POST"]),
 ]
