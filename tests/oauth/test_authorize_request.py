@@ -287,6 +287,14 @@ REDIRECTED = {
         {"resource": "https://api.example.com/#x"},
         "invalid_target",
     ),
+    "an oversized resource is invalid_target": (
+        {"resource": "https://api.example.com/" + "r" * 2000},
+        "invalid_target",
+    ),
+    "a resource with a no-break space is invalid_target": (
+        {"resource": "https://api.example.com/a\u00a0b"},
+        "invalid_target",
+    ),
     "two resources are invalid_target": (
         {"resource": ["https://a.example.com", "https://b.example.com"]},
         "invalid_target",

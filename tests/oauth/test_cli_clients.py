@@ -4,6 +4,7 @@ Clients live in SQL: creation runs on SQLite and PostgreSQL, the rest on SQLite.
 """
 
 import json
+import re
 import secrets
 
 import pytest
@@ -14,8 +15,17 @@ from gatepass.oauth.errors import InvalidClient
 from gatepass.oauth.registry import ClientRegistry
 from gatepass.storage.backends import Backends
 from tests.cli.conftest import Cli, assert_one_line_error, cli  # noqa: F401 - a fixture
+from tests.support import ISSUER
 
 MASTER_KEY = secrets.token_urlsafe(32)
+REFRESHING = (
+    "--redirect-uri", "https://a.example/cb", "--grant-type", "authorization_code",
+    "refresh_token",
+)  # fmt: skip
+TOKEN_SETTINGS = (
+    "refresh_token_idle_ttl", "refresh_token_absolute_ttl", "refresh_retry_window",
+    "default_audience",
+)  # fmt: skip
 
 
 @pytest.fixture(params=("sqlite", "postgres"))
@@ -142,6 +152,26 @@ async def test_rotate_secret_invalidates_the_old_one(
             "confidential",
         ),
         (("--redirect-uri", "https://a.example/cb", "--id-token-alg", "none"), "algorithm"),
+        ((*REFRESHING, "--refresh-token-idle-ttl", "1h"), "--refresh-token-idle-ttl takes"),
+        ((*REFRESHING, "--refresh-token-idle-ttl", "59"), "refresh_token_idle_ttl is a whole"),
+        ((*REFRESHING, "--refresh-token-absolute-ttl", "31536001"), "refresh_token_absolute_ttl"),
+        ((*REFRESHING, "--refresh-retry-window", "-1"), "--refresh-retry-window takes"),
+        ((*REFRESHING, "--refresh-retry-window", "61"), "seconds from 0 to 60"),
+        (
+            (*REFRESHING, "--refresh-token-idle-ttl", "7200",
+             "--refresh-token-absolute-ttl", "3600"),
+            "must not exceed",
+        ),
+        (
+            ("--redirect-uri", "https://a.example/cb", "--refresh-retry-window", "10"),
+            "refresh_retry_window needs the refresh_token grant",
+        ),
+        (("--redirect-uri", "https://a.example/cb", "--audience", "/api"), "default_audience"),
+        (
+            ("--redirect-uri", "https://a.example/cb", "--audience", "https://api.example/#x"),
+            "fragment",
+        ),
+        (("--redirect-uri", "https://a.example/cb", "--audience", ISSUER + "/"), "issuer"),
     ],
     ids=[
         "plain http on a public host",
@@ -151,6 +181,16 @@ async def test_rotate_secret_invalidates_the_old_one(
         "the password grant",
         "client credentials for a public client",
         "alg none",
+        "an idle time that is no number",
+        "an idle time under a minute",
+        "an absolute lifetime over a year",
+        "a negative retry window",
+        "a retry window over a minute",
+        "an idle time over the absolute lifetime",
+        "a retry window without the refresh_token grant",
+        "a relative audience",
+        "an audience with a fragment",
+        "the issuer as audience",
     ],
 )  # fmt: skip
 async def test_create_refuses_a_bad_registration_with_one_line(
@@ -166,3 +206,53 @@ async def test_rotate_secret_of_a_public_client_is_refused(gp: Cli) -> None:
         "client", "create", "Phone", "--public", "--redirect-uri", "com.example.app:/cb"
     )
     assert_one_line_error(await gp("client", "rotate-secret", created["client_id"]), "public")
+
+
+async def test_create_stores_the_token_settings_and_prints_them(
+    gp: Cli, settings: Settings, backends: Backends
+) -> None:
+    created = await gp.json(
+        "client", "create", "Mobile API", *REFRESHING, "--refresh-token-idle-ttl", "3600",
+        "--refresh-token-absolute-ttl", "604800", "--refresh-retry-window", "0",
+        "--audience", "https://api.example.com/v1",
+    )  # fmt: skip
+    assert {name: created[name] for name in TOKEN_SETTINGS} == {
+        "refresh_token_idle_ttl": 3600,
+        "refresh_token_absolute_ttl": 604800,
+        "refresh_retry_window": 0,
+        "default_audience": "https://api.example.com/v1",
+    }
+    stored = await backends.clients.get(created["client_id"])
+    assert stored is not None
+    assert (stored.refresh_token_idle_ttl, stored.refresh_token_absolute_ttl) == (3600, 604800)
+    assert (stored.refresh_retry_window, stored.default_audience) == (
+        0,
+        "https://api.example.com/v1",
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_show_and_list_print_token_settings_and_null_when_unset(gp: Cli) -> None:
+    tuned = await gp.json(
+        "client", "create", "Tuned", *REFRESHING, "--refresh-retry-window", "10"
+    )  # fmt: skip
+    plain = await gp.json("client", "create", "Plain", "--redirect-uri", "https://p.example/cb")
+    assert {name: plain[name] for name in TOKEN_SETTINGS} == dict.fromkeys(TOKEN_SETTINGS)
+    shown = await gp.json("client", "show", tuned["client_id"])
+    assert shown["refresh_retry_window"] == 10
+    assert shown["refresh_token_idle_ttl"] is None
+    listed = await gp.json("client", "list")
+    assert [c["refresh_retry_window"] for c in listed] == [10, None]
+    assert all(set(TOKEN_SETTINGS) <= set(c) for c in listed)
+    text = await gp.ok("client", "show", plain["client_id"])
+    assert re.search(r"^default_audience:\s+\(server setting\)$", text, re.MULTILINE), text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_client_credentials_client_may_name_its_audience(gp: Cli) -> None:
+    created = await gp.json(
+        "client", "create", "Worker", "--grant-type", "client_credentials",
+        "--audience", "urn:example:orders",
+    )  # fmt: skip
+    assert created["default_audience"] == "urn:example:orders"
+    assert created["grant_types"] == ["client_credentials"]

@@ -98,3 +98,38 @@ async def test_after_delete_get_and_list_all_omit_the_client(clients: ClientStor
 
 async def test_delete_of_an_unknown_client_returns_false(clients: ClientStore) -> None:
     assert await clients.delete(new_client_id()) is False
+
+
+def with_token_settings(client: Client) -> Client:
+    return dataclasses.replace(
+        client,
+        refresh_token_idle_ttl=3600,
+        refresh_token_absolute_ttl=365 * 86_400,
+        refresh_retry_window=0,  # a setting, not NULL: must not come back as None
+        default_audience="https://api.example.com/" + "v" * 1900,
+    )
+
+
+async def test_token_settings_round_trip_through_get_and_list_all(clients: ClientStore) -> None:
+    client = with_token_settings(a_client())
+    await clients.add(client)
+    assert await clients.get(client.client_id) == client
+    assert await clients.list_all() == [client]
+
+
+async def test_a_client_without_token_settings_reads_back_none(clients: ClientStore) -> None:
+    client = a_client()
+    await clients.add(client)
+    stored = await clients.get(client.client_id)
+    assert stored is not None
+    assert stored.refresh_token_idle_ttl is None
+    assert stored.refresh_token_absolute_ttl is None
+    assert stored.refresh_retry_window is None
+    assert stored.default_audience is None
+
+
+async def test_set_secret_digest_keeps_the_token_settings(clients: ClientStore) -> None:
+    client = with_token_settings(a_client())
+    await clients.add(client)
+    updated = await clients.set_secret_digest(client.client_id, "ef" * 32, now=START + 5)
+    assert updated == dataclasses.replace(client, secret_digest="ef" * 32, updated_at=START + 5)

@@ -221,3 +221,123 @@ def test_invalid_client_carries_www_authenticate__rfc6749_5_2() -> None:
 def test_debug_detail_is_never_rendered() -> None:
     _, headers, body = InvalidClient(debug="secret-detail").as_response()
     assert "secret-detail" not in repr((headers, body))
+
+
+# --- token settings per client (the token-lifecycle issue) ---------------------------
+
+REFRESHING = ("authorization_code", "refresh_token")
+DAY = 86_400
+
+
+def test_without_token_settings_a_client_follows_the_server() -> None:
+    clean = register(grant_types=REFRESHING)
+    assert clean.refresh_token_idle_ttl is None
+    assert clean.refresh_token_absolute_ttl is None
+    assert clean.refresh_retry_window is None
+    assert clean.default_audience is None
+
+
+ACCEPTED_REFRESH_SETTINGS = {
+    "the shortest lifetimes": {"refresh_token_idle_ttl": 60, "refresh_token_absolute_ttl": 60},
+    "the longest lifetimes": {
+        "refresh_token_idle_ttl": 365 * DAY,
+        "refresh_token_absolute_ttl": 365 * DAY,
+    },
+    "an idle time alone": {"refresh_token_idle_ttl": 3600},
+    "an absolute lifetime alone": {"refresh_token_absolute_ttl": 7 * DAY},
+    "a strict retry window": {"refresh_retry_window": 0},
+    "the widest retry window": {"refresh_retry_window": 60},
+}
+
+
+@pytest.mark.parametrize(
+    "fields", ACCEPTED_REFRESH_SETTINGS.values(), ids=list(ACCEPTED_REFRESH_SETTINGS)
+)
+def test_refresh_settings_are_accepted(fields: dict[str, int]) -> None:
+    clean = register(grant_types=REFRESHING, **fields)
+    assert {name: getattr(clean, name) for name in fields} == fields
+
+
+REFUSED_REFRESH_SETTINGS = {
+    "an idle time under a minute": ({"refresh_token_idle_ttl": 59}, "refresh_token_idle_ttl"),
+    "an idle time over a year": (
+        {"refresh_token_idle_ttl": 365 * DAY + 1},
+        "refresh_token_idle_ttl",
+    ),
+    "an absolute lifetime under a minute": (
+        {"refresh_token_absolute_ttl": 59},
+        "refresh_token_absolute_ttl",
+    ),
+    "an absolute lifetime over a year": (
+        {"refresh_token_absolute_ttl": 365 * DAY + 1},
+        "refresh_token_absolute_ttl",
+    ),
+    "a zero idle time": ({"refresh_token_idle_ttl": 0}, "refresh_token_idle_ttl"),
+    "a negative retry window": ({"refresh_retry_window": -1}, "refresh_retry_window"),
+    "a retry window over a minute": ({"refresh_retry_window": 61}, "refresh_retry_window"),
+    "a retry window of True": ({"refresh_retry_window": True}, "refresh_retry_window"),
+    "a fractional idle time": ({"refresh_token_idle_ttl": 60.5}, "refresh_token_idle_ttl"),
+    "an idle time over the absolute lifetime": (
+        {"refresh_token_idle_ttl": 2 * DAY, "refresh_token_absolute_ttl": DAY},
+        "must not exceed refresh_token_absolute_ttl",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"), REFUSED_REFRESH_SETTINGS.values(), ids=list(REFUSED_REFRESH_SETTINGS)
+)
+def test_refresh_settings_are_refused(fields: dict[str, object], reason: str) -> None:
+    with pytest.raises(InvalidClientMetadata, match=re.escape(reason)) as caught:
+        register(grant_types=REFRESHING, **fields)
+    assert caught.value.error == "invalid_client_metadata"
+
+
+@pytest.mark.parametrize(
+    "name", ["refresh_token_idle_ttl", "refresh_token_absolute_ttl", "refresh_retry_window"]
+)
+def test_refresh_settings_need_the_refresh_token_grant(name: str) -> None:
+    with pytest.raises(InvalidClientMetadata, match=f"{name} needs the refresh_token grant"):
+        register(**{name: 60})
+    with pytest.raises(InvalidClientMetadata, match="needs the refresh_token grant"):
+        register(redirect_uris=(), grant_types=("client_credentials",), **{name: 60})
+
+
+ACCEPTED_AUDIENCES = {
+    "an https API": "https://api.example.com",
+    "an https API with a path and query": "https://api.example.com/v1?tenant=a",
+    "a URN": "urn:example:orders",
+    "2000 characters": "https://api.example.com/" + "a" * (2000 - 24),
+}
+
+
+@pytest.mark.parametrize("audience", ACCEPTED_AUDIENCES.values(), ids=list(ACCEPTED_AUDIENCES))
+def test_a_default_audience_is_accepted(audience: str) -> None:
+    assert register(default_audience=audience).default_audience == audience
+
+
+def test_a_client_credentials_client_may_name_its_audience() -> None:
+    clean = register(
+        redirect_uris=(), grant_types=("client_credentials",), default_audience="urn:x:api"
+    )
+    assert clean.default_audience == "urn:x:api"
+
+
+REFUSED_AUDIENCES = {
+    "a relative URI__rfc8707_2": "/api",
+    "a host without scheme__rfc8707_2": "api.example.com",
+    "a fragment__rfc8707_2": "https://api.example.com/#x",
+    "an empty fragment__rfc8707_2": "https://api.example.com/#",
+    "a space": "https://api.example.com/a b",
+    "a tab": "https://api.example.com/\tb",
+    "a no-break space": "https://api.example.com/a\u00a0b",
+    "a control character": "https://api.example.com/\x7f",
+    "an empty string": "",
+    "2001 characters": "https://api.example.com/" + "a" * (2001 - 24),
+}
+
+
+@pytest.mark.parametrize("audience", REFUSED_AUDIENCES.values(), ids=list(REFUSED_AUDIENCES))
+def test_a_default_audience_is_refused(audience: str) -> None:
+    with pytest.raises(InvalidClientMetadata, match="default_audience must be an absolute URI"):
+        register(default_audience=audience)

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from gatepass.crypto.master_key import load_master_key
 from gatepass.oauth.clients import Client, ClientRegistration, looks_like_client_id
 from gatepass.oauth.registry import ClientRegistry
 from gatepass.storage.backends import Backends, open_backends
+
+_SECONDS = re.compile(r"[0-9]{1,10}")
 
 
 def client_secret_key(settings: Settings) -> bytes:
@@ -61,6 +64,11 @@ def _client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
         "scope": " ".join(client.scopes),
         "first_party": client.first_party,
         "id_token_signed_response_alg": client.id_token_alg,
+        # gatepass's own; null: the server's setting applies.
+        "refresh_token_idle_ttl": client.refresh_token_idle_ttl,
+        "refresh_token_absolute_ttl": client.refresh_token_absolute_ttl,
+        "refresh_retry_window": client.refresh_retry_window,
+        "default_audience": client.default_audience,
         "created_at": iso(client.created_at),
         "updated_at": iso(client.updated_at),
     }
@@ -76,6 +84,7 @@ def _print_client(client: Client, secret: str | None, as_json: bool) -> None:
         return
     for key, value in data.items():
         shown = " ".join(value) if isinstance(value, list) else value
+        shown = "(server setting)" if value is None else shown
         print(f"{key + ':':30} {shown}")
     if secret is not None:
         print("The client secret is shown this once; store it now.")
@@ -91,6 +100,10 @@ async def client_create(args: argparse.Namespace, settings: Settings) -> int:
         first_party=args.first_party,
         post_logout_redirect_uris=tuple(args.logout),
         id_token_alg=args.id_token_alg,
+        refresh_token_idle_ttl=_seconds(args.refresh_idle, "--refresh-token-idle-ttl"),
+        refresh_token_absolute_ttl=_seconds(args.refresh_absolute, "--refresh-token-absolute-ttl"),
+        refresh_retry_window=_seconds(args.retry_window, "--refresh-retry-window"),
+        default_audience=_audience(args.audience, settings),
     )
 
     async def work(registry: ClientRegistry) -> int:
@@ -99,6 +112,24 @@ async def client_create(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return await _with_clients(settings, work)
+
+
+def _seconds(value: str | None, flag: str) -> int | None:
+    """A whole number of seconds; the range is the registration's rule (oauth/clients.py)."""
+    if value is None:
+        return None
+    if not _SECONDS.fullmatch(value):
+        raise Failure(f"{flag} takes a whole number of seconds, not {value[:40]!r}")
+    return int(value)
+
+
+def _audience(value: str | None, settings: Settings) -> str | None:
+    # As for GATEPASS_DEFAULT_AUDIENCE (config.py): an access token must never pass for an
+    # assertion addressed to this server. Only here is the issuer known; the shape of the
+    # URI is the registration's rule.
+    if value is not None and value.rstrip("/") == settings.issuer:
+        raise Failure("--audience must differ from the issuer (GATEPASS_ISSUER)")
+    return value
 
 
 async def client_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -161,6 +192,29 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "--post-logout-redirect-uri", action="append", default=[], metavar="URI", dest="logout"
     )
     p.add_argument("--id-token-alg", default="RS256", metavar="ALG", help="RS256, ES256 or EdDSA")
+    p.add_argument(
+        "--refresh-token-idle-ttl",
+        metavar="SECONDS",
+        dest="refresh_idle",
+        help="refresh tokens unused this long end (default: the server setting)",
+    )
+    p.add_argument(
+        "--refresh-token-absolute-ttl",
+        metavar="SECONDS",
+        dest="refresh_absolute",
+        help="refresh tokens end this long after the login (default: the server setting)",
+    )
+    p.add_argument(
+        "--refresh-retry-window",
+        metavar="SECONDS",
+        dest="retry_window",
+        help="0 to 60; 0 is strict (default: the server setting)",
+    )
+    p.add_argument(
+        "--audience",
+        metavar="URI",
+        help="aud of access tokens whose request names no resource (default: the server's)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=client_create)
     p = clients.add_parser("list", parents=[common], help="list OAuth clients")

@@ -35,6 +35,7 @@ from gatepass.oauth.errors import (
     UnsupportedResponseType,
 )
 from gatepass.oauth.pkce import S256, validate_code_challenge
+from gatepass.oauth.resource_indicators import is_resource_uri
 
 # The parameters gatepass reads; any other is ignored (RFC 6749 §3.1), even when repeated.
 PARAMETERS = (
@@ -55,9 +56,8 @@ PARAMETERS = (
     "request_uri",
 )
 PROMPTS = frozenset({"none", "login", "consent"})
-MAX_VALUE_LENGTH = 2000  # state, nonce, login_hint, resource: room to spare, not unbounded
+MAX_VALUE_LENGTH = 2000  # state, nonce, login_hint: room to spare, not unbounded
 _MAX_AGE = re.compile(r"[0-9]{1,10}")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @dataclass(frozen=True)
@@ -263,12 +263,6 @@ def _resource(resource: str | None) -> str | None:
     if resource is None:
         return None
     # RFC 8707 §2: an absolute URI (RFC 3986 §4.3), which MUST NOT include a fragment.
-    malformed = (
-        len(resource) > MAX_VALUE_LENGTH
-        or not _SCHEME.match(resource)
-        or "#" in resource
-        or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in resource)
-    )
-    if malformed:
+    if not is_resource_uri(resource):
         raise InvalidTarget("resource must be an absolute URI without a fragment.")
     return resource

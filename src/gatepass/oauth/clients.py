@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gatepass.oauth.errors import InvalidClientMetadata
 from gatepass.oauth.redirect_uris import matches_registered, validate_redirect_uri
+from gatepass.oauth.resource_indicators import MAX_RESOURCE_LENGTH, is_resource_uri
 
 # R29 (RFC 9700 §4.15): a client id can never equal a user id. User ids are UUIDs,
 # which cannot contain "_"; every client id starts with this prefix.
@@ -39,6 +40,12 @@ MAX_NAME_LENGTH = 200
 MAX_URIS = 20
 MAX_SCOPES = 50
 
+# A client's own refresh-token settings keep to the bounds of the server's (config.py).
+MIN_REFRESH_TTL_SECONDS = 60
+MAX_REFRESH_TTL_SECONDS = 365 * 86_400
+MAX_REFRESH_RETRY_WINDOW_SECONDS = 60
+REFRESH_SETTINGS = ("refresh_token_idle_ttl", "refresh_token_absolute_ttl", "refresh_retry_window")
+
 
 @dataclass(frozen=True)
 class Client:
@@ -55,6 +62,11 @@ class Client:
     id_token_alg: str
     created_at: float
     updated_at: float
+    # The client's own token settings; None: the server's (oauth/token_settings.py).
+    refresh_token_idle_ttl: int | None = None
+    refresh_token_absolute_ttl: int | None = None
+    refresh_retry_window: int | None = None  # 0: strict, no retry of a rotated token
+    default_audience: str | None = None  # `aud` when a request names no resource (RFC 8707)
 
     @property
     def confidential(self) -> bool:
@@ -78,6 +90,10 @@ class ClientRegistration:
     first_party: bool = False
     post_logout_redirect_uris: tuple[str, ...] = ()
     id_token_alg: str = DEFAULT_ID_TOKEN_ALG
+    refresh_token_idle_ttl: int | None = None  # None here and below: the server's setting
+    refresh_token_absolute_ttl: int | None = None
+    refresh_retry_window: int | None = None
+    default_audience: str | None = None
 
 
 def new_client_id() -> str:
@@ -105,6 +121,7 @@ def validate_registration(reg: ClientRegistration) -> ClientRegistration:
     redirect_uris = _uris(reg.redirect_uris, public=reg.public, what="redirect URIs")
     if AUTHORIZATION_CODE in grant_types and not redirect_uris:
         raise InvalidClientMetadata("The authorization_code grant needs a redirect URI.")
+    _check_refresh_settings(reg, grant_types)
     return ClientRegistration(
         name=_name(reg.name),
         redirect_uris=redirect_uris,
@@ -116,6 +133,10 @@ def validate_registration(reg: ClientRegistration) -> ClientRegistration:
             reg.post_logout_redirect_uris, public=reg.public, what="post-logout redirect URIs"
         ),
         id_token_alg=_id_token_alg(reg.id_token_alg),
+        refresh_token_idle_ttl=reg.refresh_token_idle_ttl,
+        refresh_token_absolute_ttl=reg.refresh_token_absolute_ttl,
+        refresh_retry_window=reg.refresh_retry_window,
+        default_audience=_default_audience(reg.default_audience),
     )
 
 
@@ -183,3 +204,38 @@ def _id_token_alg(alg: str) -> str:
             f"Unsupported id token algorithm {alg!r}; use one of {', '.join(ID_TOKEN_ALGS)}."
         )
     return alg
+
+
+def _check_refresh_settings(reg: ClientRegistration, grant_types: tuple[str, ...]) -> None:
+    given = [name for name in REFRESH_SETTINGS if getattr(reg, name) is not None]
+    if given and REFRESH_TOKEN not in grant_types:
+        raise InvalidClientMetadata(f"{given[0]} needs the refresh_token grant.")
+    low, high = MIN_REFRESH_TTL_SECONDS, MAX_REFRESH_TTL_SECONDS
+    _check_seconds("refresh_token_idle_ttl", reg.refresh_token_idle_ttl, low, high)
+    _check_seconds("refresh_token_absolute_ttl", reg.refresh_token_absolute_ttl, low, high)
+    _check_seconds(
+        "refresh_retry_window", reg.refresh_retry_window, 0, MAX_REFRESH_RETRY_WINDOW_SECONDS
+    )
+    idle, absolute = reg.refresh_token_idle_ttl, reg.refresh_token_absolute_ttl
+    # ASVS 10.4.8: the absolute expiry holds even with sliding renewal; a longer idle
+    # time could never be reached, so it is a mistake in the registration.
+    if idle is not None and absolute is not None and idle > absolute:
+        raise InvalidClientMetadata(
+            "refresh_token_idle_ttl must not exceed refresh_token_absolute_ttl."
+        )
+
+
+def _check_seconds(name: str, value: int | None, low: int, high: int) -> None:
+    # Exactly an int: True (an int to Python) or 60.5 is a mistake, not a number of seconds.
+    if value is not None and (type(value) is not int or not low <= value <= high):
+        raise InvalidClientMetadata(f"{name} is a whole number of seconds from {low} to {high}.")
+
+
+def _default_audience(audience: str | None) -> str | None:
+    # The audience is an access token's `aud` like a request's `resource`: one rule for both.
+    if audience is not None and not is_resource_uri(audience):
+        raise InvalidClientMetadata(
+            "default_audience must be an absolute URI without a fragment or white space, "
+            f"at most {MAX_RESOURCE_LENGTH} characters (RFC 8707 §2)."
+        )
+    return audience

@@ -49,6 +49,10 @@ class ClientRegistry:
             id_token_alg=clean.id_token_alg,
             created_at=now,
             updated_at=now,
+            refresh_token_idle_ttl=clean.refresh_token_idle_ttl,
+            refresh_token_absolute_ttl=clean.refresh_token_absolute_ttl,
+            refresh_retry_window=clean.refresh_retry_window,
+            default_audience=clean.default_audience,
         )
         await self._store.add(client)
         return client, secret

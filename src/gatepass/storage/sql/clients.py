@@ -26,6 +26,10 @@ def _client(row: Row[Any]) -> Client:
         id_token_alg=row.id_token_alg,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        refresh_token_idle_ttl=row.refresh_token_idle_ttl,
+        refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
+        refresh_retry_window=row.refresh_retry_window,
+        default_audience=row.default_audience,
     )
 
 
@@ -48,6 +52,10 @@ class SqlClientStore(SqlStore):
                         id_token_alg=client.id_token_alg,
                         created_at=client.created_at,
                         updated_at=client.updated_at,
+                        refresh_token_idle_ttl=client.refresh_token_idle_ttl,
+                        refresh_token_absolute_ttl=client.refresh_token_absolute_ttl,
+                        refresh_retry_window=client.refresh_retry_window,
+                        default_audience=client.default_audience,
                     )
                 )
         except IntegrityError:

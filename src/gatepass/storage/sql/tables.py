@@ -105,6 +105,11 @@ clients = Table(
     Column("id_token_alg", String(16), nullable=False, default="RS256"),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # The client's own token settings (seconds, and a URI); NULL: the server's setting.
+    Column("refresh_token_idle_ttl", Integer, nullable=True),
+    Column("refresh_token_absolute_ttl", Integer, nullable=True),
+    Column("refresh_retry_window", Integer, nullable=True),
+    Column("default_audience", Text, nullable=True),
 )
 
 # A row is a live code until `redeemed_at` is set; then it is the code's tombstone
