@@ -52,8 +52,20 @@ async def test_touch_returns_the_session_with_last_seen_at_now(
         now,
     )
     # Redis keeps whole seconds in its small hot record; SQL keeps them exactly.
-    assert touched.created_at == pytest.approx(created.created_at, abs=0.5)
-    assert touched.absolute_expires_at == pytest.approx(created.absolute_expires_at, abs=0.5)
+    assert touched.created_at == pytest.approx(created.created_at, abs=1)
+    assert touched.absolute_expires_at == pytest.approx(created.absolute_expires_at, abs=1)
+
+
+async def test_a_session_is_never_read_back_as_younger_than_it_is(
+    store: SessionStore, new_user: NewUser, timeline: Timeline
+) -> None:
+    # The login time is an id token's auth_time, which must not come after its iat.
+    created = a_session(await new_user(), at=START + 0.75)
+    await store.create(created, LONG)
+    touched = await store.touch(created.id, await timeline.wait(0.1), LONG)
+    assert touched is not None
+    assert created.created_at - 1 < touched.created_at <= created.created_at
+    assert touched.absolute_expires_at <= created.absolute_expires_at
 
 
 async def test_touch_of_an_unknown_session_returns_none(

@@ -178,3 +178,24 @@ async def test_a_replayed_code_kills_the_refresh_token_it_bought__rfc6749_4_1_2(
     first = (await exchange(app, code)).json()
     assert_error(await exchange(app, code), "invalid_grant")
     assert_error(await refresh(client, app, first["refresh_token"]), "invalid_grant")
+
+
+async def test_a_client_with_a_strict_window_loses_the_family_on_any_retry(
+    make_app: MakeApp, issue_code: IssueCode, exchange: Exchange, client: httpx.AsyncClient
+) -> None:
+    app = await make_app(refresh_retry_window=0, **REFRESHING)
+    first = await first_tokens(app, issue_code, exchange)
+    rotated = await refresh(client, app, first["refresh_token"])
+    assert rotated.status_code == 200
+    assert_error(await refresh(client, app, first["refresh_token"]), "invalid_grant")
+    assert_error(await refresh(client, app, rotated.json()["refresh_token"]), "invalid_grant")
+
+
+async def test_the_clients_default_audience_names_its_tokens_audience__rfc8707(
+    make_app: MakeApp, issue_code: IssueCode, exchange: Exchange, client: httpx.AsyncClient
+) -> None:
+    app = await make_app(default_audience="https://orders.example.com", **REFRESHING)
+    first = await first_tokens(app, issue_code, exchange)
+    assert claims_of(first["access_token"])["aud"] == "https://orders.example.com"
+    refreshed = (await refresh(client, app, first["refresh_token"])).json()
+    assert claims_of(refreshed["access_token"])["aud"] == "https://orders.example.com"

@@ -29,6 +29,7 @@ from gatepass.oauth.codes import AuthorizationCodes
 from gatepass.oauth.consents import Consents
 from gatepass.oauth.grants import GrantContext
 from gatepass.oauth.registry import ClientRegistry
+from gatepass.oauth.token_settings import TokenDefaults, refresh_policy_for
 from gatepass.oidc import discovery as oidc_discovery
 from gatepass.oidc.id_tokens import IdTokenPolicy, IdTokens
 from gatepass.oidc.userinfo import UserInfo, UserProfile
@@ -37,7 +38,7 @@ from gatepass.sessions.policy import CookiePolicy, SessionPolicy
 from gatepass.storage.backends import Backends, open_backends
 from gatepass.throttle.limiter import LoginThrottle, ThrottleLimits
 from gatepass.tokens.access_tokens import AccessTokenPolicy, AccessTokens
-from gatepass.tokens.families import FamilyPolicy, RefreshTokenSecrets
+from gatepass.tokens.families import RefreshTokenSecrets
 from gatepass.tokens.refresh import TokenFamilies
 from gatepass.tokens.signing import KeySource
 from gatepass.web import error_pages
@@ -138,6 +139,11 @@ def build_grants(
         user = await accounts.get(user_id)
         return user is not None and not user.disabled
 
+    refresh_defaults = TokenDefaults(
+        settings.refresh_token_idle_ttl,
+        settings.refresh_token_absolute_ttl,
+        settings.refresh_retry_window,
+    )
     return GrantContext(
         codes=codes,
         access_tokens=build_access_tokens(settings, keys, clock),
@@ -146,11 +152,7 @@ def build_grants(
         revoked_grants=backends.revoked_grants,
         user_may_sign_in=user_may_sign_in,
         clock=clock,
-        refresh_policy=lambda client: FamilyPolicy(
-            settings.refresh_token_idle_ttl,
-            settings.refresh_token_absolute_ttl,
-            settings.refresh_retry_window,
-        ),
+        refresh_policy=functools.partial(refresh_policy_for, defaults=refresh_defaults),
         first_party_refresh=settings.first_party_refresh_tokens,
     )
 

@@ -51,7 +51,8 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
         subject=record.user_id,
         client_id=client.client_id,
         scope=record.scopes,
-        audience=record.resource,  # RFC 8707; None: the configured default
+        # RFC 8707; else the client's registered default; else the server's.
+        audience=record.resource or client.default_audience,
         auth_time=record.auth_time,
         grant_id=result.grant_id,
     )

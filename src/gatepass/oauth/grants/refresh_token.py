@@ -45,7 +45,7 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
         subject=family.user_id,
         client_id=client.client_id,
         scope=scope,
-        audience=family.resource,
+        audience=family.resource or client.default_audience,
         auth_time=family.auth_time,
         grant_id=family.id,
     )

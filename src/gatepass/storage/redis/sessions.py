@@ -46,7 +46,9 @@ class RedisSessionStore(RedisStore):
         return f"{self._prefix}u:{user_id}"
 
     async def create(self, session: Session, idle_seconds: int) -> None:
-        hot = f"{session.user_id}|{session.created_at:.0f}|{session.absolute_expires_at:.0f}"
+        # Whole seconds, rounded down: a login is never dated after it happened (an id
+        # token's auth_time must not follow its iat), and a session never outlives its end.
+        hot = f"{session.user_id}|{int(session.created_at)}|{int(session.absolute_expires_at)}"
         meta = "|".join(
             (
                 f"{session.created_at:.3f}",
