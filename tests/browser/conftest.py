@@ -7,14 +7,8 @@ is closed before the async tests of other modules run.
 On failure, every page the test opened is saved under artifacts/browser/.
 """
 
-import os
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -22,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser.support import NewDevice, Server
+from tests.live_server import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,72 +30,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
-STARTUP_SECONDS = 30.0
 TIMEOUT_MS = 10_000  # generous: CI machines are shared
 FAILED = pytest.StashKey[bool]()
 
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:  # noqa: S310
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _wait_until_healthy(process: subprocess.Popen[bytes], server: Server) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"gatepass serve exited with {process.returncode}:\n{server.log.read_text()}"
-            )
-        if _healthy(server.url):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(
-        f"gatepass serve not healthy after {STARTUP_SECONDS} s:\n{server.log.read_text()}"
-    )
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`gatepass serve` on a free port with its own SQLite file, stopped at the end."""
-    workdir = tmp_path_factory.mktemp("gatepass-server")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    # Only this server's settings: a developer's GATEPASS_REDIS_URL must not leak in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEPASS_")}
-    env |= {"GATEPASS_ISSUER": url, "GATEPASS_DATABASE_URL": f"sqlite:///{workdir}/gatepass.db"}
-    binary = Path(sys.executable).parent / "gatepass"
-    found = Server(url=url, log=workdir / "server.log")
-    with found.log.open("wb") as log:
-        process = subprocess.Popen(
-            [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(process, found)
-        yield found
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with live_server(tmp_path_factory.mktemp("gatepass-server")) as running:
+        yield Server(url=running.url, log=running.log)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Interop: independent OAuth/OIDC and JOSE libraries against a live gatepass serve."""

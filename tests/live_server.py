@@ -1,0 +1,129 @@
+"""A real `gatepass serve` subprocess on a free loopback port, for browser and interop tests.
+
+The server gets only the `GATEPASS_*` settings the caller names (a developer's
+GATEPASS_REDIS_URL must not leak in) and runs in its own working directory, where it
+creates its master-key file. `cli()` runs other `gatepass` commands with the very same
+environment and directory, so they share the server's database and master key.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+STARTUP_SECONDS = 30.0
+STOP_SECONDS = 10.0
+CLI_SECONDS = 60.0
+BINARY = Path(sys.executable).parent / "gatepass"
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running `gatepass serve`: its base URL (the issuer), log, directory and settings."""
+
+    url: str
+    log: Path
+    workdir: Path
+    env: Mapping[str, str]
+
+    def cli(self, *args: str) -> str:
+        """Run `gatepass ARGS...` against this server's storage; its stdout, or a failure
+        that shows what the command said."""
+        done = subprocess.run(
+            [str(BINARY), *args],
+            cwd=self.workdir,
+            env=dict(self.env),
+            capture_output=True,
+            text=True,
+            timeout=CLI_SECONDS,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"gatepass {' '.join(args)} exited {done.returncode}:\n{done.stderr}"
+            )
+        return done.stdout
+
+    def read_log(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_environment(settings: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without any GATEPASS_* variable, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEPASS_")}
+    return env | dict(settings)
+
+
+@contextmanager
+def live_server(workdir: Path, settings: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
+    """Start `gatepass serve` on a free port, wait until /healthz answers, stop it at the end.
+
+    `settings` are GATEPASS_* variables; GATEPASS_ISSUER is the server's own URL and
+    GATEPASS_DATABASE_URL defaults to a SQLite file in `workdir`.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = server_environment(
+        {"GATEPASS_DATABASE_URL": f"sqlite:///{workdir}/gatepass.db", **(settings or {})}
+        | {"GATEPASS_ISSUER": url}
+    )
+    server = LiveServer(url=url, log=workdir / "server.log", workdir=workdir, env=env)
+    with server.log.open("wb") as log:
+        process = subprocess.Popen(
+            [str(BINARY), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(process, server)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _wait_until_healthy(process: subprocess.Popen[bytes], server: LiveServer) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"gatepass serve exited with {process.returncode}:\n{server.read_log()}"
+            )
+        if _healthy(server.url):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"gatepass serve not healthy after {STARTUP_SECONDS} s:\n{server.read_log()}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
