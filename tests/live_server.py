@@ -6,7 +6,9 @@ creates its master-key file. `cli()` runs other `gatepass` commands with the ver
 environment and directory, so they share the server's database and master key.
 """
 
+import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -17,6 +19,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
+import redis
 
 STARTUP_SECONDS = 30.0
 STOP_SECONDS = 10.0
@@ -72,14 +77,18 @@ def server_environment(settings: Mapping[str, str]) -> dict[str, str]:
 def live_server(workdir: Path, settings: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
     """Start `gatepass serve` on a free port, wait until /healthz answers, stop it at the end.
 
-    `settings` are GATEPASS_* variables; GATEPASS_ISSUER is the server's own URL and
-    GATEPASS_DATABASE_URL defaults to a SQLite file in `workdir`.
+    `settings` are GATEPASS_* variables; GATEPASS_ISSUER defaults to the server's own URL
+    (another server's, for several processes that act as one) and GATEPASS_DATABASE_URL
+    to a SQLite file in `workdir`.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = server_environment(
-        {"GATEPASS_DATABASE_URL": f"sqlite:///{workdir}/gatepass.db", **(settings or {})}
-        | {"GATEPASS_ISSUER": url}
+        {
+            "GATEPASS_ISSUER": url,
+            "GATEPASS_DATABASE_URL": f"sqlite:///{workdir}/gatepass.db",
+            **(settings or {}),
+        }
     )
     server = LiveServer(url=url, log=workdir / "server.log", workdir=workdir, env=env)
     with server.log.open("wb") as log:
@@ -127,3 +136,43 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def scratch_postgres_and_redis(postgres_admin_url: str, redis_url: str) -> Iterator[dict[str, str]]:
+    """GATEPASS_* settings naming a PostgreSQL database and a Redis key prefix of their own,
+    both removed at the end (`gatepass serve` migrates the empty database on start)."""
+    database = f"gatepass_live_{secrets.token_hex(6)}"
+    prefix = f"gplive:{secrets.token_hex(6)}:"
+    asyncio.run(_postgres_admin(postgres_admin_url, f'CREATE DATABASE "{database}"'))
+    try:
+        yield {
+            "GATEPASS_DATABASE_URL": postgres_admin_url.rsplit("/", 1)[0] + f"/{database}",
+            "GATEPASS_REDIS_URL": redis_url,
+            "GATEPASS_REDIS_PREFIX": prefix,
+        }
+    finally:
+        asyncio.run(
+            _postgres_admin(
+                postgres_admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+            )
+        )
+        _delete_redis_prefix(redis_url, prefix)
+
+
+async def _postgres_admin(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def _delete_redis_prefix(url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -11,16 +11,13 @@ lifetime, so the tests check that what is configured is what comes out:
 Nothing here is mocked and nothing is skipped: a missing PostgreSQL or Redis fails.
 """
 
-import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-import redis
 
 from tests.interop.node_rp import NodeRelyingParty, install
 from tests.interop.relying_party import (
@@ -31,40 +28,18 @@ from tests.interop.relying_party import (
 )
 from tests.interop.support import VARIANTS, Gatepass, RegisterClient, Variant
 from tests.interop.user_agent import User
-from tests.live_server import live_server
+from tests.live_server import live_server, scratch_postgres_and_redis
 from tests.support import PASSWORD, POSTGRES_ADMIN_URL, REDIS_URL, csrf_of
 
 
-def _settings(variant: Variant, database_url: str | None, redis_prefix: str) -> dict[str, str]:
+def _settings(variant: Variant) -> dict[str, str]:
     settings = {
         "GATEPASS_ACCESS_TOKEN_ALG": variant.access_token_alg,
         "GATEPASS_ACCESS_TOKEN_TTL": str(variant.access_token_ttl),
     }
     if variant.audience is not None:
         settings["GATEPASS_DEFAULT_AUDIENCE"] = variant.audience
-    if database_url is not None:
-        settings["GATEPASS_DATABASE_URL"] = database_url
-        settings["GATEPASS_REDIS_URL"] = REDIS_URL
-        settings["GATEPASS_REDIS_PREFIX"] = redis_prefix
     return settings
-
-
-async def _postgres_admin(statement: str) -> None:
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def _delete_redis_prefix(prefix: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="package", params=VARIANTS, ids=[v.name for v in VARIANTS])
@@ -74,20 +49,14 @@ def gatepass(
     variant: Variant = request.param
     workdir = tmp_path_factory.mktemp(f"interop-{variant.name}")
     if variant.name == "sqlite":
-        with live_server(workdir, _settings(variant, None, "")) as live:
+        with live_server(workdir, _settings(variant)) as live:
             yield Gatepass(live, variant)
         return
-    # `gatepass serve` migrates the empty database itself on start.
-    database = f"gatepass_interop_{secrets.token_hex(6)}"
-    database_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-    prefix = f"gpinterop:{secrets.token_hex(6)}:"
-    asyncio.run(_postgres_admin(f'CREATE DATABASE "{database}"'))
-    try:
-        with live_server(workdir, _settings(variant, database_url, prefix)) as live:
-            yield Gatepass(live, variant)
-    finally:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        _delete_redis_prefix(prefix)
+    with (
+        scratch_postgres_and_redis(POSTGRES_ADMIN_URL, REDIS_URL) as stores,
+        live_server(workdir, _settings(variant) | stores) as live,
+    ):
+        yield Gatepass(live, variant)
 
 
 @pytest.fixture
