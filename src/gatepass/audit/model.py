@@ -19,6 +19,7 @@ class AuditEventType(StrEnum):
     USER_DELETED = "user.deleted"
     CONSENT_GRANTED = "consent.granted"
     CONSENT_REVOKED = "consent.revoked"
+    GRANT_REVOKED = "grant.revoked"  # one token family, from the account page
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.cli.base import Failure, find_user, iso, with_services
 from gatepass.config import Settings
+from gatepass.web.sign_out import sign_out_everywhere
 from gatepass.web.state import Services
 
 
@@ -39,11 +40,11 @@ async def session_revoke(args: argparse.Namespace, settings: Settings) -> int:
     async def work(gp: Services) -> int:
         if args.user is not None:
             user = await find_user(gp, args.user)
-            ended = await gp.sessions.end_all(user.id)
+            ended = await sign_out_everywhere(gp, user.id)
             await gp.audit.record(
                 Event.LOGOUT_EVERYWHERE, user_id=user.id, email=user.email, detail="cli"
             )
-            print(f"ended {ended} session(s) of {user.email}")
+            print(f"{user.email}: {ended.summary()}")
             return 0
         session = await gp.sessions.end_by_id(args.id)
         if session is None:
@@ -94,7 +95,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=session_list)
     p = sessions.add_parser(
-        "revoke", parents=[common], help="end one session, or every session of a user"
+        "revoke",
+        parents=[common],
+        help="end one session, or every session and app grant of a user",
     )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--user", metavar="EMAIL")

@@ -10,6 +10,7 @@ from gatepass.accounts.model import User
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.cli.base import Failure, find_user, iso, with_services
 from gatepass.config import Settings
+from gatepass.web.sign_out import sign_out_everywhere
 from gatepass.web.state import Services
 
 
@@ -60,9 +61,9 @@ async def user_list(args: argparse.Namespace, settings: Settings) -> int:
 async def user_disable(args: argparse.Namespace, settings: Settings) -> int:
     async def work(gp: Services) -> int:
         user = await gp.accounts.set_disabled(await find_user(gp, args.email), True)
-        ended = await gp.sessions.end_all(user.id)
+        ended = await sign_out_everywhere(gp, user.id)
         await gp.audit.record(Event.USER_DISABLED, user_id=user.id, email=user.email, detail="cli")
-        print(f"disabled {user.email}; ended {ended} session(s)")
+        print(f"disabled {user.email}; {ended.summary()}")
         return 0
 
     return await with_services(settings, work)
@@ -81,10 +82,12 @@ async def user_enable(args: argparse.Namespace, settings: Settings) -> int:
 async def user_delete(args: argparse.Namespace, settings: Settings) -> int:
     async def work(gp: Services) -> int:
         user = await find_user(gp, args.email)
-        ended = await gp.sessions.end_all(user.id)
+        # Revoked before the user row goes: deleting it deletes the families with it, and
+        # the revocation records are what refuse the access tokens still in flight.
+        ended = await sign_out_everywhere(gp, user.id)
         await gp.accounts.delete(user)
         await gp.audit.record(Event.USER_DELETED, user_id=user.id, email=user.email, detail="cli")
-        print(f"deleted {user.email}; ended {ended} session(s)")
+        print(f"deleted {user.email}; {ended.summary()}")
         return 0
 
     return await with_services(settings, work)
@@ -104,9 +107,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=user_list)
     for name, run, text in (
-        ("disable", user_disable, "disable a user and end their sessions"),
+        ("disable", user_disable, "disable a user, end their sessions and revoke their grants"),
         ("enable", user_enable, "enable a disabled user"),
-        ("delete", user_delete, "delete a user and their sessions"),
+        ("delete", user_delete, "delete a user, their sessions and their grants"),
     ):
         p = users.add_parser(name, parents=[common], help=text)
         p.add_argument("email")

@@ -1,4 +1,5 @@
-"""The account page: profile, active sessions, "log out everywhere", password change."""
+"""The account page: profile, active sessions, signed-in apps, "log out everywhere",
+password change."""
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -8,7 +9,9 @@ from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
 from gatepass.web.forms import parse_form
 from gatepass.web.pages import login_url, redirect, render, to_login
+from gatepass.web.routes import grants
 from gatepass.web.routes.consents import consent_rows
+from gatepass.web.sign_out import sign_out_everywhere
 from gatepass.web.state import services
 from gatepass.web.visitor import (
     Member,
@@ -24,6 +27,8 @@ NOTICES = {
     "session-not-found": "That session had already ended.",
     "consent-revoked": "The application's access was revoked.",
     "consent-not-found": "That application had no access to revoke.",
+    "grant-revoked": "The application was signed out.",
+    "grant-not-found": "That application was already signed out.",
 }
 
 
@@ -52,6 +57,7 @@ async def _render_account(
         "current_session_id": member.session.id,
         "activity": await gp.audit.recent(user_id=member.user.id, limit=10),
         "consents": await consent_rows(gp, member.user.id),
+        "grants": await grants.grant_rows(gp, member.user.id),
         "notice": notice,
         "password_error": password_error,
     }
@@ -89,7 +95,7 @@ async def logout_everywhere(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     _, member, _ = checked
-    await gp.sessions.end_all(member.user.id)
+    await sign_out_everywhere(gp, member.user.id)
     await gp.audit_event(request, Event.LOGOUT_EVERYWHERE, user=member.user)
     return to_login(gp)
 
@@ -109,9 +115,10 @@ async def change_password(request: Request) -> Response:
             request, who, member, password_error=exc.message, status_code=400
         )
     address, agent = gp.address(request), gp.agent(request)
-    # A privilege change: the session ID changes; other sessions end unless kept.
+    # A privilege change: the session ID changes; other sessions and the apps' grants
+    # end unless kept (their refresh tokens were won with the old password).
     if form.get("end_other_sessions") == "on":
-        await gp.sessions.end_all(user.id)
+        await sign_out_everywhere(gp, user.id)
         started = await gp.sessions.start(user.id, address, agent)
     else:
         rotated = await gp.sessions.rotate(member.secret, address, agent)
@@ -129,4 +136,5 @@ routes = [
     Route("/account/sessions/revoke", revoke_session, methods=["POST"]),
     Route("/account/logout-everywhere", logout_everywhere, methods=["POST"]),
     Route("/account/password", change_password, methods=["POST"]),
+    *grants.routes,  # mounted with the account page's own
 ]
