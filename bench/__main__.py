@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--json]`: session check per backend beside a raw redis-py GET."""
+"""`python -m bench [--quick] [--json]`: session check per backend beside a raw redis-py GET,
+login cost, token rates per algorithm and the authorization-code exchange per backend."""
 
 import argparse
 import asyncio
@@ -14,7 +15,7 @@ import redis
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from bench import login, redis_probe, report
+from bench import exchange, login, redis_probe, report, tokens
 from bench.environment import (
     BACKENDS,
     REDIS_URL,
@@ -43,14 +44,34 @@ class Mode:
     slices: int  # turns of the interleaved Redis cases
     login_rounds: int
     round_trip_checks: int
+    token_seconds: float  # measured, per token case (one signature is ~0.1-1 ms)
+    token_warmup: float
+
+    @property
+    def token_timing(self) -> tokens.Timing:
+        return tokens.Timing(self.token_seconds, self.token_warmup, self.slices)
 
 
 MODES = {
     "default": Mode(
-        "default", seconds=3.0, warmup=1.0, slices=12, login_rounds=15, round_trip_checks=1000
+        "default",
+        seconds=3.0,
+        warmup=1.0,
+        slices=12,
+        login_rounds=15,
+        round_trip_checks=1000,
+        token_seconds=2.0,
+        token_warmup=0.3,
     ),
     "quick": Mode(
-        "quick", seconds=1.0, warmup=0.3, slices=4, login_rounds=5, round_trip_checks=200
+        "quick",
+        seconds=1.0,
+        warmup=0.3,
+        slices=4,
+        login_rounds=5,
+        round_trip_checks=200,
+        token_seconds=0.5,
+        token_warmup=0.1,
     ),
 }
 
@@ -175,8 +196,12 @@ async def run(mode: Mode, levels: list[int]) -> dict[str, Any]:
         "argon2": login.raw_argon2(Settings(), mode.login_rounds),
         "session_check": {},
         "login": {},
+        "token_seconds_per_case": mode.token_seconds,
+        "exchange": {"server": exchange.SERVER, "backends": {}},
     }
+    results["versions"] |= tokens.versions() | exchange.versions()
     async with services() as (postgres_url, workdir, prefix):
+        results["tokens"] = await tokens.token_rates(workdir, mode.token_timing, _progress)
         for name in BACKENDS:
             _progress(f"seeding {name}")
             async with open_stack(name, postgres_url, workdir, prefix) as stack:
@@ -188,6 +213,10 @@ async def run(mode: Mode, levels: list[int]) -> dict[str, Any]:
                     results["session_check"][name] = await _sql_checks(stack, mode, levels)
                 _progress(f"login on {name}")
                 results["login"][name] = await login.login_cost(stack, mode.login_rounds)
+                _progress(f"authorization-code exchange on {name} (gatepass serve)")
+                results["exchange"]["backends"][name] = await exchange.exchange_rates(
+                    stack, workdir, levels, mode.seconds, mode.warmup
+                )
     results["targets"] = _targets(results)
     return results
 

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from gatepass.accounts.model import User
 from gatepass.clock import SystemClock
-from gatepass.config import Settings
+from gatepass.config import Secret, Settings
 from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
 from gatepass.errors import ConfigError
 from gatepass.sessions.manager import SessionManager
@@ -44,6 +44,15 @@ USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Safari/537.36"
 )
+
+
+# The run's own master key: the signing keys and client secrets of a run are sealed under
+# it, and no key file is ever read or created in the working directory.
+_MASTER_KEY = Secret(secrets.token_urlsafe(32))
+
+
+def master_key() -> Secret:
+    return _MASTER_KEY
 
 
 class BenchError(Exception):
@@ -147,6 +156,7 @@ async def open_stack(
         database_url=database_url,
         redis_url=REDIS_URL if name == "redis" else None,
         redis_prefix=prefix,
+        secret_key=master_key(),
     )
     backends = await open_backends(settings, migrate=True)
     try:

@@ -1,6 +1,7 @@
 """The human-readable report: one table per question the issue asks."""
 
 import os
+import textwrap
 from typing import Any
 
 from bench.workload import Throughput
@@ -24,6 +25,9 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"after {results['warmup_per_case']:g} s warm-up, {os.cpu_count()} CPUs",
         f"  Python {v['python']}, redis-py {v['redis-py']} (hiredis {v['hiredis']}), "
         f"Redis {v.get('redis')}, PostgreSQL {v.get('postgresql')}, SQLite {v.get('sqlite')}",
+        f"  joserfc {v.get('joserfc')}, PyJWT {v.get('PyJWT')}, cryptography "
+        f"{v.get('cryptography')}, uvicorn {v.get('uvicorn')} (h11 {v.get('h11')}), "
+        f"httpx {v.get('httpx')}",
         f"  workload: {results['workload']['users']} users x "
         f"{results['workload']['sessions_per_user']} live sessions; every op picks another "
         "session; closed loop of N asyncio tasks in one process",
@@ -145,6 +149,80 @@ def _login(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _tokens(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "Tokens per algorithm, one task: gatepass beside joserfc and PyJWT called directly "
+        f"({results['token_seconds_per_case']:g} s per case)",
+        f"  {'alg':<6} {'case':<9} {'ours/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU us':>7} "
+        f"{'joserfc/s':>10} {'PyJWT/s':>8} {'ours/PyJWT':>11} {'ours/joserfc':>13} "
+        f"{'bytes':>6} {'errors':>6}",
+    ]
+    for alg, by_case in results["tokens"].items():
+        sizes = by_case["bytes"]
+        for case, size in (("issue", sizes["access_token"]), ("verify", None)):
+            r = by_case[case]
+            ours = r["gatepass"]
+            errors = ours.errors + r["joserfc"].errors + r["pyjwt"].errors
+            lines.append(
+                f"  {alg:<6} {case:<9} {ours.ops_per_second:>8,.0f} {ours.p50_ms:>7.3f} "
+                f"{ours.p99_ms:>7.3f} {ours.cpu_us_per_op:>7.0f} "
+                f"{r['joserfc'].ops_per_second:>10,.0f} {r['pyjwt'].ops_per_second:>8,.0f} "
+                f"{r['gatepass_over_pyjwt']:>11.1%} {r['gatepass_over_joserfc']:>13.1%} "
+                f"{'' if size is None else size:>6} {errors:>6}"
+            )
+        t = by_case["id_token_issue"]
+        lines.append(
+            f"  {alg:<6} {'id token':<9} {t.ops_per_second:>8,.0f} {t.p50_ms:>7.3f} "
+            f"{t.p99_ms:>7.3f} {t.cpu_us_per_op:>7.0f} {'-':>10} {'-':>8} {'-':>11} {'-':>13} "
+            f"{sizes['id_token']:>6} {t.errors:>6}"
+        )
+    lines += [
+        "  issue: AccessTokens.issue (RFC 9068 claims, gid, auth_time; RS256 signs in a worker",
+        "  thread) vs encoding the same claims with a fresh jti; verify: AccessTokens.verify vs",
+        "  the same checks (alg, typ, iss, aud, exp, iat, required claims) in each library;",
+        "  id token: IdTokens.issue with nonce, sid and at_hash. Ratios: medians over "
+        f"{results['slices']} turns",
+        "  of back-to-back rates. bytes: the compact token as sent.",
+    ]
+    return lines
+
+
+def _exchange(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "Authorization-code exchange: POST /token, grant_type=authorization_code, on a live server",
+        f"  {'backend':<10} {'conc':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'server CPU ms':>14} {'client CPU us':>14} {'requests':>9} {'errors':>6}",
+    ]
+    for name, run in results["exchange"]["backends"].items():
+        for level, t in run["requests"].items():
+            cpu = run["server_cpu_ms_per_request"][level]
+            server_cpu = "n/a" if cpu is None else f"{cpu:.2f}"
+            lines.append(
+                f"  {name:<10} {t.concurrency:>4} {t.ops_per_second:>8,.0f} {t.p50_ms:>8.2f} "
+                f"{t.p99_ms:>8.2f} {server_cpu:>14} {t.cpu_us_per_op:>14.0f} {t.ops:>9,} "
+                f"{t.errors:>6}"
+            )
+    first = next(iter(results["exchange"]["backends"].values()), None)
+    if first is not None:
+        lines.append(
+            f"  each: client_secret_basic, PKCE S256, one code, {first['access_token_alg']} "
+            f"access token + {first['id_token_alg']} id token (the defaults)"
+        )
+    lines += textwrap.wrap(
+        results["exchange"]["server"],
+        width=90,
+        initial_indent="  server: ",
+        subsequent_indent="  ",
+    )
+    lines += [
+        "  server CPU ms: the server process's CPU time per request (/proc), threads included;",
+        "  'redis' keeps codes (and throttling) in Redis, clients and users in SQLite.",
+    ]
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
-    sections = (_header, _throughput, _ratio, _round_trips, _memory, _login)
+    sections = (_header, _throughput, _ratio, _round_trips, _memory, _login, _tokens, _exchange)
     return "\n".join(line for section in sections for line in section(results))

@@ -16,6 +16,11 @@ Operation = Callable[[int], Awaitable[bool]]  # item index -> True when the answ
 STRIDE = 7919  # a prime: consecutive ops of one task land on unrelated items
 
 
+class Exhausted(Exception):
+    """Raised by an op whose items are single-use (authorization codes) when none is left:
+    the task stops there, and the call is not counted."""
+
+
 @dataclass(frozen=True)
 class Throughput:
     concurrency: int
@@ -66,6 +71,8 @@ async def _worker(op: Operation, index: int, items: int, stop: float, tally: _Ta
         began = clock()
         try:
             ok = await op(index % items)
+        except Exhausted:
+            return
         except Exception:  # a failed call is a result to report, not a crash
             ok = False
         tally.samples.append(clock() - began)

@@ -1,0 +1,119 @@
+"""A real `gatepass serve` on a free 127.0.0.1 port, as a deployment runs it (one worker).
+
+The server is its own process, so what a request costs it (HTTP parsing in uvicorn,
+the app, the stores, the signatures) is measured apart from the load generator: its
+CPU time is read from /proc, and the client only sees answers and latency.
+It gets only the settings given here (a GATEPASS_* variable of the caller's shell must
+not leak in) and its log goes to a file in the run's temporary directory.
+"""
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.environment import BenchError
+from gatepass.config import Settings
+
+BINARY = Path(sys.executable).parent / "gatepass"
+STARTUP_SECONDS = 30.0
+STOP_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str  # the issuer
+    pid: int
+    log: Path
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the server process so far (Linux /proc), or None."""
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def environment(settings: Settings, issuer: str) -> dict[str, str]:
+    """This process's environment without GATEPASS_* variables, plus the server's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEPASS_")}
+    env |= {
+        "GATEPASS_ISSUER": issuer,
+        "GATEPASS_DATABASE_URL": settings.database_url,
+        "GATEPASS_REDIS_PREFIX": settings.redis_prefix,
+    }
+    if settings.redis_url is not None:
+        env["GATEPASS_REDIS_URL"] = settings.redis_url
+    if settings.secret_key is not None:
+        env["GATEPASS_SECRET_KEY"] = settings.secret_key.reveal()
+    return env
+
+
+@asynccontextmanager
+async def live_server(settings: Settings, workdir: Path, name: str) -> AsyncIterator[Server]:
+    """`gatepass serve` on the stores of `settings`; stopped (and waited for) at the end."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = workdir / f"server-{name}.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            str(BINARY),
+            *("serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"),
+            cwd=workdir,
+            env=environment(settings, url),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    try:
+        server = Server(url, process.pid, log)
+        await _wait_until_healthy(process, server)
+        yield server
+    finally:
+        await _stop(process)
+
+
+async def _wait_until_healthy(process: asyncio.subprocess.Process, server: Server) -> None:
+    deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
+    async with httpx.AsyncClient(base_url=server.url, timeout=1.0) as client:
+        while asyncio.get_running_loop().time() < deadline:
+            if process.returncode is not None:
+                raise BenchError(f"gatepass serve exited: {_tail(server.log)}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise BenchError(f"gatepass serve not healthy after {STARTUP_SECONDS:g} s: {_tail(server.log)}")
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), STOP_SECONDS)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    """The end of the server's log, for a failure message (the log dies with the run)."""
+    text = log.read_text(errors="replace").strip().splitlines()
+    return "\n".join(["", *text[-lines:]]) if text else "(no output)"
