@@ -15,6 +15,7 @@ from sqlalchemy import text
 from gatepass.clock import Clock
 from gatepass.config import Secret, Settings
 from gatepass.storage.backends import Backends, open_backends
+from gatepass.tokens.revocation_event import RevocationKind
 from gatepass.web.app import create_app
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -35,7 +36,7 @@ TABLES = (
     "clients",
     "authorization_codes",
     "consents",
-    "revoked_grants",
+    "revocations",
     "refresh_tokens",
     "token_families",
 )
@@ -63,6 +64,11 @@ async def wipe(backends: Backends, settings: Settings) -> None:
             await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
     if backends.redis is not None:
         await delete_prefix(backends.redis, settings.redis_prefix)
+
+
+async def grant_revoked(backends: Backends, grant_id: str, now: float) -> bool:
+    """Whether the revocation log holds `grant_id` as a grant revoked at `now`."""
+    return bool(await backends.revocations.find([(RevocationKind.GRANT, grant_id)], now))
 
 
 async def delete_prefix(client: Redis, prefix: str) -> None:

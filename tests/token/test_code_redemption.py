@@ -11,6 +11,7 @@ import pytest
 
 from gatepass.clock import FixedClock
 from gatepass.storage.backends import Backends
+from tests.support import grant_revoked
 from tests.token.conftest import VERIFIER, Exchange, IssueCode, MakeApp, assert_error
 
 
@@ -28,12 +29,12 @@ async def test_reused_code_revokes_issued_tokens__rfc6749_4_1_2(
     first = await exchange(app, code)
     assert first.status_code == 200, first.text
     gid = grant_id_of(first)
-    assert not await backends.revoked_grants.is_revoked(gid, time.time())
+    assert not await grant_revoked(backends, gid, time.time())
 
     assert_error(await exchange(app, code), "invalid_grant")
     # Recorded durably (SQL) until every token the grant issued has expired.
-    assert await backends.revoked_grants.is_revoked(gid, time.time())
-    assert not await backends.revoked_grants.is_revoked(gid, time.time() + 3 * 3600)
+    assert await grant_revoked(backends, gid, time.time())
+    assert not await grant_revoked(backends, gid, time.time() + 3 * 3600)
 
 
 @pytest.mark.parametrize(
@@ -56,7 +57,7 @@ async def test_a_replay_with_invalid_parameters_revokes_nothing__oauth21_7_5_2(
     code = await issue_code(app)
     gid = grant_id_of(await exchange(app, code))
     assert_error(await exchange(app, code, **replay), "invalid_grant")
-    assert not await backends.revoked_grants.is_revoked(gid, time.time())
+    assert not await grant_revoked(backends, gid, time.time())
 
 
 async def test_a_replay_by_another_client_revokes_nothing__oauth21_7_5_2(
@@ -66,7 +67,7 @@ async def test_a_replay_by_another_client_revokes_nothing__oauth21_7_5_2(
     code = await issue_code(app)
     gid = grant_id_of(await exchange(app, code))
     assert_error(await exchange(thief, code), "invalid_grant")
-    assert not await backends.revoked_grants.is_revoked(gid, time.time())
+    assert not await grant_revoked(backends, gid, time.time())
 
 
 async def test_of_twenty_concurrent_exchanges_exactly_one_succeeds__rfc6749_4_1_2(

@@ -17,7 +17,9 @@ from gatepass.oauth.registry import ClientRegistry
 from gatepass.storage.backends import Backends
 from gatepass.tokens.families import FamilyPolicy, RefreshTokenSecrets
 from gatepass.tokens.refresh import FamilyStart, Refused, Reused, Rotated, TokenFamilies
+from gatepass.tokens.revocation import Revocations
 from tests.contract.conftest import START, a_user
+from tests.support import grant_revoked
 
 POLICY = FamilyPolicy(idle_ttl=3600, absolute_ttl=86_400, retry_window=30)
 STRICT = FamilyPolicy(idle_ttl=3600, absolute_ttl=86_400, retry_window=0)
@@ -37,9 +39,10 @@ def clock() -> FixedClock:
 @pytest.fixture
 def families(settings: Settings, backends: Backends, clock: FixedClock) -> TokenFamilies:
     secrets = RefreshTokenSecrets(lambda: load_master_key(settings).refresh_successor_key())
-    return TokenFamilies(
-        backends.families, backends.revoked_grants, secrets, clock, revocation_ttl_seconds=3600
+    revocations = Revocations(
+        backends.revocations, backends.revocation_feed, clock, max_token_ttl_seconds=3600
     )
+    return TokenFamilies(backends.families, revocations, secrets, clock)
 
 
 @pytest.fixture
@@ -127,7 +130,7 @@ async def test_a_retry_after_the_successor_was_used_revokes_the_family(
     # The newest token dies with the family, and its access tokens with it.
     assert isinstance(await families.refresh(third.refresh_token, owners[1]), Refused)
     assert await families.find(third.refresh_token) is None
-    assert await backends.revoked_grants.is_revoked(family_id, START + 1)
+    assert await grant_revoked(backends, family_id, START + 1)
 
 
 async def test_a_retry_outside_the_window_revokes_the_family(
@@ -244,7 +247,7 @@ async def test_revoking_a_user_revokes_every_family_and_its_access_tokens(
     assert first is not None
     assert isinstance(await families.refresh(first, owners[1]), Refused)
     for family_id in (first_id, second_id):
-        assert await backends.revoked_grants.is_revoked(family_id, START)
+        assert await grant_revoked(backends, family_id, START)
     assert await families.revoke_for_user(owners[0]) == []
 
 

@@ -17,8 +17,9 @@ from gatepass.config import Settings
 from gatepass.keys.ring import KeyRing
 from gatepass.storage.backends import Backends
 from gatepass.storage.sql.engine import create_engine
-from gatepass.storage.sql.revoked_grants import SqlRevokedGrantStore
+from gatepass.storage.sql.revocations import SqlRevocationStore
 from gatepass.storage.sql.users import SqlUserStore
+from gatepass.tokens.revocation_event import RevocationKind
 from gatepass.web.app import build_id_tokens
 from tests.support import web_client
 from tests.tokens.support import KEYS, b64, payload_of, pem
@@ -185,12 +186,42 @@ async def test_a_revoked_grant_ends_its_tokens_at_userinfo__rfc6749_4_1_2(
     other = await mint(grant_id=uuid.uuid4().hex)
     assert (await ask(client, "GET", token)).status_code == 200
     now = time.time()
-    assert await backends.revoked_grants.revoke(gid, now=now, expires_at=now + 3600)
+    assert await backends.revocations.add(RevocationKind.GRANT, gid, at=now, until=now + 3600)
 
     assert_refused(await ask(client, "GET", token), 401, "invalid_token", settings)
     assert_refused(await ask(client, "POST", token), 401, "invalid_token", settings)
     # Only that grant: another grant of the same user still reads its claims.
     assert (await ask(client, "GET", other)).status_code == 200
+
+
+async def test_a_revoked_access_token_is_refused_and_only_that_one(
+    mint: Mint, backends: Backends, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    token, sibling = await mint(), await mint()
+    now = time.time()
+    jti = payload_of(token)["jti"]
+    assert await backends.revocations.add(RevocationKind.TOKEN, jti, at=now, until=now + 900)
+
+    assert_refused(await ask(client, "GET", token), 401, "invalid_token", settings)
+    assert (await ask(client, "GET", sibling)).status_code == 200
+
+
+async def test_a_subject_not_before_kills_older_tokens_not_newer_ones(
+    mint: Mint, user: User, backends: Backends, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    now = time.time()
+    older = await mint(clock=FixedClock(now - 120))  # still within its 900 s
+    not_before = now - 60
+    assert await backends.revocations.set_not_before(user.id, at=not_before, until=now + 3600)
+
+    assert_refused(await ask(client, "GET", older), 401, "invalid_token", settings)
+    # Issued after the not-before time (a new login): accepted.
+    assert (await ask(client, "GET", await mint())).status_code == 200
+    # Another user's tokens of the same age are untouched.
+    other = User(str(uuid.uuid4()), "other@example.com", "Other", None, False, now, now)
+    await backends.users.add(other)
+    older_other = await mint(subject=other.id, clock=FixedClock(now - 120))
+    assert (await ask(client, "GET", older_other)).status_code == 200
 
 
 async def test_a_disabled_user_is_refused_at_once__asvs_7_4_2(
@@ -402,7 +433,7 @@ async def test_storage_down_is_503_with_retry_after_never_500__security_decision
 ) -> None:
     token = await mint(grant_id=uuid.uuid4().hex)
     dead = create_engine("postgresql://gatepass@127.0.0.1:1/gatepass")  # nothing listens
-    broken = replace(backends, users=SqlUserStore(dead), revoked_grants=SqlRevokedGrantStore(dead))
+    broken = replace(backends, users=SqlUserStore(dead), revocations=SqlRevocationStore(dead))
     try:
         async with web_client(settings, broken) as http:
             response = await ask(http, "GET", token)

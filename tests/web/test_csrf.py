@@ -27,6 +27,8 @@ def _forms(secret: str) -> dict[str, dict[str, str]]:
         "/logout": {},
         "/account/logout-everywhere": {},
         "/account/sessions/revoke": {"session_id": digest(secret)},
+        "/account/consents/revoke": {"client_id": "gpc_" + "a" * 43},
+        "/account/grants/revoke": {"family_id": "0" * 32},
         "/account/password": {"current_password": PASSWORD, "new_password": "a brand new one"},
         "/login": {"email": "ada@example.com", "password": PASSWORD},
         "/signup": {"email": "eve@example.com", "password": "a fine passphrase"},
@@ -135,6 +137,7 @@ async def test_get_never_changes_state_and_logout_needs_a_post__asvs_3_5_3(
     assert page.status_code == 200
     assert 'method="post" action="/logout"' in page.text
     # The other state-changing addresses do not answer GET at all.
-    for path in ("/account/logout-everywhere", "/account/sessions/revoke", "/account/password"):
+    changing = ("/account/logout-everywhere", "/account/sessions/revoke", "/account/password")
+    for path in (*changing, "/account/consents/revoke", "/account/grants/revoke"):
         assert_clean_error(await client.get(path), 405)
     assert await is_signed_in(client)

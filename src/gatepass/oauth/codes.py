@@ -46,7 +46,7 @@ class AlreadyRedeemed:
     code: AuthorizationCode
 
     def as_error(self) -> InvalidGrant:
-        return InvalidGrant(_REFUSED, debug=f"code replayed; grant {self.grant_id} revoked")
+        return InvalidGrant(CODE_REFUSED, debug=f"code replayed; grant {self.grant_id} revoked")
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,13 @@ class Invalid:
     debug: str
 
     def as_error(self) -> InvalidGrant:
-        return InvalidGrant(_REFUSED, debug=self.debug)
+        return InvalidGrant(CODE_REFUSED, debug=self.debug)
 
 
 RedeemResult = Redeemed | AlreadyRedeemed | Invalid
 
 # One description for every refusal, so a caller cannot tell which check failed.
-_REFUSED = "The authorization code is invalid, expired or already used."
+CODE_REFUSED = "The authorization code is invalid, expired or already used."
 
 
 def new_grant_id() -> str:

@@ -26,6 +26,13 @@ ENDPOINT_PATHS = {
     "revocation_endpoint": "/revoke",
     "introspection_endpoint": "/introspect",
 }
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+CLIENT_AUTH_METHODS = {
+    # RFC 7009 §2.1: public clients may revoke their own tokens, naming themselves.
+    "revocation_endpoint": list(TOKEN_AUTH_METHODS),
+    # Introspection only answers confidential clients (oauth/introspection.py).
+    "introspection_endpoint": ["client_secret_basic", "client_secret_post"],
+}
 # RFC 9700 §2.1.2 and §2.4: never advertised, whatever a caller passes.
 REFUSED_GRANT_TYPES = frozenset({"implicit", "password"})
 # OIDC Core §15.1: RS256 MUST be supported; it is listed first.
@@ -61,6 +68,10 @@ def provider_metadata(facts: ProviderFacts) -> dict[str, Any]:
     for name, path in ENDPOINT_PATHS.items():
         if name in facts.endpoints:
             metadata[name] = facts.issuer + path
+    # RFC 8414 §2: how clients authenticate at /revoke and /introspect, where they exist.
+    for endpoint, methods in CLIENT_AUTH_METHODS.items():
+        if endpoint in facts.endpoints:
+            metadata[endpoint.replace("_endpoint", "_endpoint_auth_methods_supported")] = methods
     return metadata | {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -70,11 +81,7 @@ def provider_metadata(facts: ProviderFacts) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": _id_token_algs(facts.id_token_algs),
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
+        "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "scopes_supported": list(dict.fromkeys(facts.scopes)),
         "claims_supported": list(CLAIMS_SUPPORTED),
     }

@@ -2,7 +2,8 @@
 
     bearer token ─► AccessTokens.verify   typ at+jwt, pinned alg, iss, exp, and
                                           aud = the configured default audience
-                 ─► grant revoked? (gid)  invalid_token
+                 ─► revoked?              invalid_token: its jti, its grant (gid), or
+                                          its user since it was issued (not-before)
                  ─► user gone or disabled invalid_token
                  ─► `openid` granted?     insufficient_scope, scope="openid"
                  ─► claims by scope       sub; email: email, email_verified; profile: name
@@ -21,11 +22,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gatepass.clock import Clock
 from gatepass.errors import InvalidToken
 from gatepass.tokens.access_tokens import AccessTokenClaims, AccessTokens
 from gatepass.tokens.bearer import BearerInsufficientScope, BearerInvalidToken
-from gatepass.tokens.store import RevokedGrantStore
+from gatepass.tokens.revocation import Revocations, facts_of
 
 OPENID = "openid"
 # One description for every reason a token is refused: which check failed is for the log.
@@ -70,19 +70,17 @@ class UserInfo:
     def __init__(
         self,
         access_tokens: AccessTokens,
-        revoked_grants: RevokedGrantStore,
+        revocations: Revocations,
         profiles: ProfileLookup,
-        clock: Clock,
     ) -> None:
         self._access_tokens = access_tokens
-        self._revoked = revoked_grants
+        self._revocations = revocations
         self._profiles = profiles
-        self._clock = clock
 
     async def claims(self, token: str) -> UserInfoClaims:
         """The claims for a bearer token; BearerInvalidToken or BearerInsufficientScope."""
         access = await self._verified(token)
-        await self._check_grant(access)
+        await self._check_revoked(access)
         profile = await self._check_user(access)
         if OPENID not in access.scope:
             # Core §5.3: the token was obtained through an OpenID Connect request.
@@ -100,10 +98,10 @@ class UserInfo:
         except InvalidToken as exc:
             raise BearerInvalidToken(INVALID, debug=exc.debug) from None
 
-    async def _check_grant(self, access: AccessTokenClaims) -> None:
-        grant_id = access.grant_id
-        if grant_id is not None and await self._revoked.is_revoked(grant_id, self._clock.now()):
-            raise BearerInvalidToken(INVALID, debug=f"grant {grant_id} revoked")
+    async def _check_revoked(self, access: AccessTokenClaims) -> None:
+        event = await self._revocations.revocation_of(facts_of(access))
+        if event is not None:
+            raise BearerInvalidToken(INVALID, debug=f"{event.kind} {event.id} revoked")
 
     async def _check_user(self, access: AccessTokenClaims) -> UserProfile:
         profile = await self._profiles(access.subject)

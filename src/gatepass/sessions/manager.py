@@ -1,9 +1,13 @@
 """Starting, resuming, rotating and ending sessions (OWASP Session Management rules).
 
-The caller holds the secret (the cookie value); storage holds only its digest.
+The caller holds the secret (the cookie value); storage holds only its digest. A session
+that is ended (logout, revocation, eviction) is also recorded in the revocation log, which
+is durable and published (SECURITY.md decision 6, docs/revocation.md); one that merely
+rotates or times out is not.
 """
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from gatepass.clock import Clock
 from gatepass.crypto.secrets import derive, digest, looks_like_secret, new_secret
@@ -25,11 +29,25 @@ def csrf_token_for(secret: str) -> str:
     return derive(secret, CSRF_PURPOSE)
 
 
+class EndedSessions(Protocol):
+    """Where ended sessions are recorded: tokens/revocation.py's Revocations, handed in by
+    web/app.py. `until` is the session's absolute end, after which it is dead anyway."""
+
+    async def revoke_session(self, session_id: str, until: float) -> bool: ...
+
+
 class SessionManager:
-    def __init__(self, store: SessionStore, policy: SessionPolicy, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        policy: SessionPolicy,
+        clock: Clock,
+        ended: EndedSessions | None = None,
+    ) -> None:
         self._store = store
         self._policy = policy
         self._clock = clock
+        self._ended = ended
 
     @property
     def policy(self) -> SessionPolicy:
@@ -77,7 +95,7 @@ class SessionManager:
         """Logout: the server record is deleted, so a replayed cookie is anonymous."""
         if not looks_like_secret(secret):
             return None
-        return await self._store.delete(digest(secret))
+        return await self._record_end(await self._store.delete(digest(secret)))
 
     async def end_by_id(self, session_id: str, user_id: str | None = None) -> Session | None:
         """Revoke one session by its handle; with `user_id`, only one of that user's."""
@@ -85,11 +103,15 @@ class SessionManager:
             owned = {s.id for s in await self.list_for_user(user_id)}
             if session_id not in owned:
                 return None
-        return await self._store.delete(session_id)
+        return await self._record_end(await self._store.delete(session_id))
 
     async def end_all(self, user_id: str) -> int:
         """ "Log out everywhere": every session of the user, at once."""
-        return await self._store.delete_for_user(user_id)
+        live = await self.list_for_user(user_id) if self._ended is not None else []
+        count = await self._store.delete_for_user(user_id)
+        for session in live:
+            await self._record_end(session)
+        return count
 
     async def list_for_user(self, user_id: str) -> list[Session]:
         now = self._clock.now()
@@ -101,4 +123,10 @@ class SessionManager:
         sessions = await self.list_for_user(user_id)
         excess = len(sessions) - self._policy.max_per_user
         for old in [s for s in sessions if s.id != keep][: max(excess, 0)]:
-            await self._store.delete(old.id)
+            await self._record_end(await self._store.delete(old.id))
+
+    async def _record_end(self, session: Session | None) -> Session | None:
+        """After the delete, so a session id nobody had is never recorded."""
+        if session is not None and self._ended is not None:
+            await self._ended.revoke_session(session.id, session.absolute_expires_at)
+        return session

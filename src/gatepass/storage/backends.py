@@ -20,6 +20,7 @@ from gatepass.oauth.consent_store import ConsentStore
 from gatepass.oauth.store import ClientStore
 from gatepass.sessions.store import SessionStore
 from gatepass.storage.redis.codes import RedisAuthorizationCodeStore
+from gatepass.storage.redis.revocation_feed import RedisRevocationFeed
 from gatepass.storage.redis.sessions import RedisSessionStore
 from gatepass.storage.redis.throttle import RedisThrottleStore
 from gatepass.storage.sql.audit import SqlAuditStore
@@ -28,14 +29,15 @@ from gatepass.storage.sql.codes import SqlAuthorizationCodeStore
 from gatepass.storage.sql.consents import SqlConsentStore
 from gatepass.storage.sql.engine import check_connection, create_engine
 from gatepass.storage.sql.migrate import pending, upgrade
-from gatepass.storage.sql.revoked_grants import SqlRevokedGrantStore
+from gatepass.storage.sql.revocations import SqlRevocationStore
 from gatepass.storage.sql.sessions import SqlSessionStore
 from gatepass.storage.sql.signing_keys import SqlSigningKeyStore
 from gatepass.storage.sql.throttle import SqlThrottleStore
 from gatepass.storage.sql.token_families import SqlTokenFamilyStore
 from gatepass.storage.sql.users import SqlUserStore
 from gatepass.throttle.store import ThrottleStore
-from gatepass.tokens.store import RevokedGrantStore, TokenFamilyStore
+from gatepass.tokens.revocation import NoFeed
+from gatepass.tokens.store import RevocationFeed, RevocationStore, TokenFamilyStore
 
 REDIS_SETTING = "GATEPASS_REDIS_URL"
 REDIS_TIMEOUT_SECONDS = 2.0
@@ -58,9 +60,11 @@ class Backends:
     signing_keys: SigningKeyStore
     codes: AuthorizationCodeStore
     consents: ConsentStore  # durable: SQL whatever holds the sessions
-    revoked_grants: RevokedGrantStore  # durable too (SECURITY.md decision 6)
+    revocations: RevocationStore  # durable too (SECURITY.md decision 6)
     families: TokenFamilyStore  # durable: a Redis crash must not revive a revoked family
     redis: Redis | None = None
+    # Announces what `revocations` records: Redis pub/sub and stream, or nothing.
+    revocation_feed: RevocationFeed = field(default_factory=NoFeed)
     sweepers: list[Sweeper] = field(default_factory=list)
 
     async def health(self) -> dict[str, str]:
@@ -125,7 +129,7 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         raise ConfigError("GATEPASS_DATABASE_URL", "schema is out of date; run `gatepass migrate`")
     sql_sessions, sql_throttle = SqlSessionStore(engine), SqlThrottleStore(engine)
     sql_codes = SqlAuthorizationCodeStore(engine)
-    sql_revoked = SqlRevokedGrantStore(engine)
+    sql_revocations = SqlRevocationStore(engine)
     sql_families = SqlTokenFamilyStore(engine)
     backends = Backends(
         engine=engine,
@@ -137,9 +141,9 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         signing_keys=SqlSigningKeyStore(engine),
         codes=sql_codes,
         consents=SqlConsentStore(engine),
-        revoked_grants=sql_revoked,
+        revocations=sql_revocations,
         families=sql_families,
-        sweepers=[sql_sessions, sql_throttle, sql_codes, sql_revoked, sql_families],
+        sweepers=[sql_sessions, sql_throttle, sql_codes, sql_revocations, sql_families],
     )
     if settings.redis_url is not None:
         client = open_redis(settings.redis_url)
@@ -155,6 +159,7 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         )
         backends.throttle = RedisThrottleStore(client, settings.redis_prefix)
         backends.codes = RedisAuthorizationCodeStore(client, settings.redis_prefix)
+        backends.revocation_feed = RedisRevocationFeed(client, settings.redis_prefix)
         # Redis expires its own; these stay in SQL.
-        backends.sweepers = [sql_revoked, sql_families]
+        backends.sweepers = [sql_revocations, sql_families]
     return backends

@@ -136,6 +136,23 @@ class AccessTokens:
         )
         return _parse(raw)
 
+    async def read(self, token: str | bytes, *, allow_expired: bool = False) -> AccessTokenClaims:
+        """The claims if `token` is an access token this issuer signed, whatever its
+        audience: for the authorization server's own endpoints (revocation, RFC 7009;
+        introspection, RFC 7662), which answer for every audience. Never for a resource
+        server, which must check that the token is meant for it (`verify`)."""
+        raw = jwt.verify(
+            token,
+            await self._keys.verification_keys(),
+            issuer=self.policy.issuer,
+            audience=None,
+            typ=TYP,
+            now=self._clock.now(),
+            leeway=VERIFY_LEEWAY_SECONDS,
+            allow_expired=allow_expired,
+        )
+        return _parse(raw)
+
 
 def _parse(raw: Mapping[str, Any]) -> AccessTokenClaims:
     """Typed claims; RFC 9068 §2.2 makes iss exp aud sub client_id iat jti REQUIRED."""

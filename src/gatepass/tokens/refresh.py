@@ -8,15 +8,16 @@ revoke it (and with it every access token it issued). The rule is in families.py
       previous generation, within the retry window ─► Rotated(same successor, retried)
       anything older, or outside the window ─► the family is revoked ─► Reused
 
-Revoking a family records its id as a revoked grant (tokens/store.py) until every access
-token it issued has expired: access tokens carry the family id as `gid`.
+Revoking a family records its id as a revoked grant in the revocation log (revocation.py)
+until every access token it issued has expired: access tokens carry the family id as `gid`.
 """
 
 from dataclasses import dataclass
 
 from gatepass.clock import Clock
-from gatepass.tokens.families import FamilyPolicy, RefreshTokenSecrets, TokenFamily
-from gatepass.tokens.store import RevokedGrantStore, TokenFamilyStore
+from gatepass.tokens.families import FamilyPolicy, Presented, RefreshTokenSecrets, TokenFamily
+from gatepass.tokens.revocation import Revocations
+from gatepass.tokens.store import TokenFamilyStore
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,14 @@ class TokenFamilies:
     def __init__(
         self,
         store: TokenFamilyStore,
-        revoked_grants: RevokedGrantStore,
+        revocations: Revocations,
         secrets: RefreshTokenSecrets,
         clock: Clock,
-        *,
-        revocation_ttl_seconds: int,
     ) -> None:
         self._store = store
-        self._revoked = revoked_grants
+        self._revocations = revocations
         self._secrets = secrets
         self._clock = clock
-        self._revocation_ttl = revocation_ttl_seconds
 
     async def start(self, start: FamilyStart, refresh: FamilyPolicy | None) -> str | None:
         """Record the family; with a `refresh` policy, return its first refresh token."""
@@ -139,24 +137,36 @@ class TokenFamilies:
         )
 
     async def find(self, token: str) -> TokenFamily | None:
-        """The live family whose *current* refresh token this is, or None (for introspection
-        and revocation, which must not rotate anything)."""
+        """The live family whose *current* refresh token this is, or None (for
+        introspection, which must not rotate anything)."""
+        found = await self._live(token)
+        if found is None or found.generation != found.family.generation:
+            return None
+        return found.family
+
+    async def owner_of(self, token: str) -> TokenFamily | None:
+        """The live family this refresh token belongs to, whatever its generation (for
+        revocation: a client revoking an older token of its family ends the family)."""
+        found = await self._live(token)
+        return found.family if found is not None else None
+
+    async def _live(self, token: str) -> Presented | None:
         if not self._secrets.well_formed(token):
             return None
         found = await self._store.find_refresh(self._secrets.digest(token))
-        if found is None or found.generation != found.family.generation:
+        if found is None or not found.family.live(self._clock.now()):
             return None
-        return found.family if found.family.live(self._clock.now()) else None
+        return found
 
     async def get(self, family_id: str) -> TokenFamily | None:
         return await self._store.get(family_id)
 
     async def revoke(self, family_id: str) -> bool:
         """Revoke the family and every token it issued; True if it was not revoked yet."""
-        now = self._clock.now()
-        # The grant record first: it is what makes the family's access tokens fail.
-        await self._revoked.revoke(family_id, now=now, expires_at=now + self._revocation_ttl)
-        return await self._store.revoke(family_id, now)
+        # The grant record first: it is what makes the family's access tokens fail. It
+        # lasts until every token the family issued has expired, and is published.
+        await self._revocations.revoke_grant(family_id)
+        return await self._store.revoke(family_id, self._clock.now())
 
     async def revoke_for_user(self, user_id: str) -> list[str]:
         """Revoke every live family of a user (password reset, disabling, log out everywhere);

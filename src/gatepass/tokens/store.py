@@ -1,23 +1,56 @@
-"""Storage the token cores need: revoked grants, kept durably (SECURITY.md decision 6)."""
+"""Storage the token cores need: the revocation log, kept durably (SECURITY.md decision 6),
+the feed that announces it, and token families."""
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from gatepass.tokens.families import Presented, TokenFamily
+from gatepass.tokens.revocation_event import RevocationEvent, RevocationKind
 
 
-class RevokedGrantStore(Protocol):
-    """Grants (code redemptions, later refresh families) revoked before their tokens expired.
+class RevocationStore(Protocol):
+    """The revocation log (tokens/revocation.py), in SQL whatever holds the sessions, so a
+    Redis restart cannot bring a revoked token, grant, session or subject back.
 
-    After `revoke(grant_id, now=..., expires_at=...)`, `is_revoked(grant_id, now)` is True
-    for every `now` before `expires_at`; the first `revoke` of a grant id returns True, a
-    later one (also a concurrent one) returns False and changes nothing. `is_revoked` of a
-    grant id never revoked returns False. The record is durable: it lives in SQL whatever
-    holds the sessions, so a Redis restart cannot bring a revoked grant back.
+    `add(kind, id, at=, until=)` records that the token, grant or session `id` is revoked
+    until `until` and returns the event with its new `seq`; when (kind, id) is recorded
+    already it changes nothing and returns None, also when callers race: exactly one of
+    them gets the event. `set_not_before(user_id, at=, until=)` records a subject's
+    not-before time, replacing an earlier one of that user: the new record has a new `seq`
+    and is returned; when one at least as late stands, it changes nothing and returns None.
+    Every `seq` is larger than that of any record committed before it, so `since(cursor,
+    limit)`, which returns up to `limit` records with `seq > cursor` in `seq` order, misses
+    nothing for a reader that resumes from the last `seq` it saw. `find(keys, now)`
+    returns the records of those (kind, id) pairs whose `until` is after `now`.
+    `sweep(now)` deletes the records whose `until` is not after `now`.
     """
 
-    async def revoke(self, grant_id: str, *, now: float, expires_at: float) -> bool: ...
+    async def add(
+        self, kind: RevocationKind, id: str, *, at: float, until: float
+    ) -> RevocationEvent | None: ...
 
-    async def is_revoked(self, grant_id: str, now: float) -> bool: ...
+    async def set_not_before(
+        self, user_id: str, *, at: float, until: float
+    ) -> RevocationEvent | None: ...
+
+    async def find(
+        self, keys: Sequence[tuple[RevocationKind, str]], now: float
+    ) -> list[RevocationEvent]: ...
+
+    async def since(self, cursor: int, limit: int) -> list[RevocationEvent]: ...
+
+    async def sweep(self, now: float) -> int: ...
+
+
+class RevocationFeed(Protocol):
+    """Where recorded revocations are announced to verifiers (docs/revocation.md).
+
+    `publish(event)` hands the event to live subscribers and appends it to the feed's
+    catch-up log, or raises StoreUnavailable when it cannot. It is called after the record
+    is committed, and its failure loses nothing: the SQL log (`since`) has the event.
+    """
+
+    async def publish(self, event: RevocationEvent) -> None: ...
 
 
 class TokenFamilyStore(Protocol):

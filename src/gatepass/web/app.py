@@ -24,7 +24,12 @@ from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
 from gatepass.crypto.sealing import KeySealer
 from gatepass.errors import GatepassError
 from gatepass.keys.ring import KeyRing, RotationPolicy
-from gatepass.oauth.clients import AUTHORIZATION_CODE, REFRESH_TOKEN, STANDARD_SCOPES
+from gatepass.oauth.clients import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    REFRESH_TOKEN,
+    STANDARD_SCOPES,
+)
 from gatepass.oauth.codes import AuthorizationCodes
 from gatepass.oauth.consents import Consents
 from gatepass.oauth.grants import GrantContext
@@ -40,6 +45,7 @@ from gatepass.throttle.limiter import LoginThrottle, ThrottleLimits
 from gatepass.tokens.access_tokens import AccessTokenPolicy, AccessTokens
 from gatepass.tokens.families import RefreshTokenSecrets
 from gatepass.tokens.refresh import TokenFamilies
+from gatepass.tokens.revocation import Revocations
 from gatepass.tokens.signing import KeySource
 from gatepass.web import error_pages
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
@@ -54,6 +60,7 @@ from gatepass.web.routes import (
     jwks,
     logout,
     token,
+    token_status,
     userinfo,
 )
 from gatepass.web.state import Services
@@ -68,8 +75,10 @@ DISCOVERY_ENDPOINTS: tuple[str, ...] = (
     "token_endpoint",
     "end_session_endpoint",
     "userinfo_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
 )
-DISCOVERY_GRANT_TYPES: tuple[str, ...] = (AUTHORIZATION_CODE, REFRESH_TOKEN)
+DISCOVERY_GRANT_TYPES: tuple[str, ...] = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS)
 log = logging.getLogger("gatepass")
 
 
@@ -96,6 +105,8 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
                 settings.max_sessions_per_user,
             ),
             clock,
+            # Ended sessions go into the revocation log (durable, published).
+            grants.revocations,
         ),
         throttle=LoginThrottle(
             backends.throttle,
@@ -139,6 +150,7 @@ def build_grants(
         user = await accounts.get(user_id)
         return user is not None and not user.disabled
 
+    revocations = build_revocations(settings, backends, clock)
     refresh_defaults = TokenDefaults(
         settings.refresh_token_idle_ttl,
         settings.refresh_token_absolute_ttl,
@@ -148,8 +160,8 @@ def build_grants(
         codes=codes,
         access_tokens=build_access_tokens(settings, keys, clock),
         id_tokens=build_id_tokens(settings, keys, clock),
-        families=build_families(settings, backends, clock),
-        revoked_grants=backends.revoked_grants,
+        families=build_families(settings, backends, clock, revocations),
+        revocations=revocations,
         user_may_sign_in=user_may_sign_in,
         clock=clock,
         refresh_policy=functools.partial(refresh_policy_for, defaults=refresh_defaults),
@@ -157,16 +169,22 @@ def build_grants(
     )
 
 
-def build_families(settings: Settings, backends: Backends, clock: Clock) -> TokenFamilies:
-    secrets = RefreshTokenSecrets(lambda: load_master_key(settings).refresh_successor_key())
-    return TokenFamilies(
-        backends.families,
-        backends.revoked_grants,
-        secrets,
+def build_revocations(settings: Settings, backends: Backends, clock: Clock) -> Revocations:
+    """The revocation log (SQL) and its feed (Redis when configured; docs/revocation.md)."""
+    return Revocations(
+        backends.revocations,
+        backends.revocation_feed,
         clock,
-        # Every token a family issued has expired by then (access and id tokens alike).
-        revocation_ttl_seconds=settings.max_signed_token_ttl,
+        # Every token gatepass signed has expired by then (access and id tokens alike).
+        max_token_ttl_seconds=settings.max_signed_token_ttl,
     )
+
+
+def build_families(
+    settings: Settings, backends: Backends, clock: Clock, revocations: Revocations
+) -> TokenFamilies:
+    secrets = RefreshTokenSecrets(lambda: load_master_key(settings).refresh_successor_key())
+    return TokenFamilies(backends.families, revocations, secrets, clock)
 
 
 def build_userinfo(accounts: Accounts, grants: GrantContext) -> UserInfo:
@@ -178,7 +196,7 @@ def build_userinfo(accounts: Accounts, grants: GrantContext) -> UserInfo:
             return None
         return UserProfile(user.id, user.email, user.name, user.disabled)
 
-    return UserInfo(grants.access_tokens, grants.revoked_grants, profile, grants.clock)
+    return UserInfo(grants.access_tokens, grants.revocations, profile)
 
 
 def build_key_ring(settings: Settings, backends: Backends, clock: Clock) -> KeyRing:
@@ -256,6 +274,7 @@ def create_app(
             *authorize.routes,
             *consents.routes,
             *token.routes,
+            *token_status.routes,
             *userinfo.routes,
             *logout.routes,
             *health.routes,

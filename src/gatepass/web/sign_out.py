@@ -24,9 +24,9 @@ class SignedOut:
 async def sign_out_everywhere(gp: Services, user_id: str) -> SignedOut:
     """End every session of the user, then revoke every live token family."""
     # Sessions first: a session still alive could start a new family through /authorize
-    # after the families were revoked. (An authorization code issued just before, and
-    # redeemed within its short lifetime after this, still starts one: the code grant
-    # does not yet check that the code's session is alive.)
+    # after the families were revoked. The subject's not-before then kills every token
+    # issued so far, and every authorization code still waiting to be redeemed.
     sessions = await gp.sessions.end_all(user_id)
     grants = await gp.grants.families.revoke_for_user(user_id)
+    await gp.grants.revocations.revoke_subject(user_id)
     return SignedOut(sessions=sessions, grants=len(grants))

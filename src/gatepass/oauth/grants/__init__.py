@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from gatepass.oauth.clients import REFUSED_GRANT_TYPES, Client
 from gatepass.oauth.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
-from gatepass.oauth.grants import authorization_code, refresh_token
+from gatepass.oauth.grants import authorization_code, client_credentials, refresh_token
 from gatepass.oauth.grants.base import Grant, GrantContext, TokenRequest, TokenResponse
 
 __all__ = [
@@ -26,7 +26,7 @@ def _registry(*grants: Grant) -> MappingProxyType[str, Grant]:
     return MappingProxyType({grant.GRANT_TYPE: grant for grant in grants})
 
 
-GRANTS = _registry(authorization_code, refresh_token)
+GRANTS = _registry(authorization_code, refresh_token, client_credentials)
 
 
 def grant_for(grant_type: str | None, client: Client) -> Grant:

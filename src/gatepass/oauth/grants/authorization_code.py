@@ -15,10 +15,11 @@ grant id as `gid`, and verifiers learn of the revocation through the revocation 
 """
 
 from gatepass.oauth.clients import REFRESH_TOKEN, Client
-from gatepass.oauth.codes import AlreadyRedeemed, Invalid
+from gatepass.oauth.codes import CODE_REFUSED, AlreadyRedeemed, Invalid
 from gatepass.oauth.errors import InvalidGrant, InvalidRequest
 from gatepass.oauth.grants.base import GrantContext, TokenRequest, TokenResponse
 from gatepass.tokens.refresh import FamilyStart
+from gatepass.tokens.revocation_event import TokenFacts
 
 GRANT_TYPE = "authorization_code"
 PARAMETERS = frozenset({"code", "redirect_uri", "code_verifier"})
@@ -47,6 +48,15 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
     record = result.code
     if not await context.user_may_sign_in(record.user_id):
         raise InvalidGrant("The resource owner can no longer authorize.", debug="user gone")
+    # A code outlives nothing it came from: not the login session that approved it (a
+    # logout since), nor a "log out everywhere" or password reset of its user since.
+    # (Not its grant: a concurrent replay may have revoked that already, and then the
+    # tokens issued here are dead on arrival, but the one valid redemption still answers.)
+    issued_under = TokenFacts(
+        jti=result.grant_id, sub=record.user_id, iat=record.issued_at, sid=record.session_id
+    )
+    if not await context.revocations.is_active(issued_under):
+        raise InvalidGrant(CODE_REFUSED, debug="session or user revoked since the code was issued")
     access = await context.access_tokens.issue(
         subject=record.user_id,
         client_id=client.client_id,

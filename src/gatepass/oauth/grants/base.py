@@ -16,7 +16,7 @@ from gatepass.oidc.id_tokens import IdTokens
 from gatepass.tokens.access_tokens import AccessTokens
 from gatepass.tokens.families import FamilyPolicy
 from gatepass.tokens.refresh import TokenFamilies
-from gatepass.tokens.store import RevokedGrantStore
+from gatepass.tokens.revocation import Revocations
 
 # Whether a user may still receive tokens (exists, not disabled): accounts is a sibling
 # core, so the web layer hands the check in.
@@ -63,8 +63,9 @@ class GrantContext:
     access_tokens: AccessTokens
     id_tokens: IdTokens
     families: TokenFamilies
-    # Read by verifiers (userinfo, introspection): revoked families and code replays.
-    revoked_grants: RevokedGrantStore
+    # The revocation log (tokens, grants, sessions, subjects), read by verifiers
+    # (userinfo, introspection) and published to resource servers.
+    revocations: Revocations
     user_may_sign_in: UserCheck
     clock: Clock
     # The client's refresh-token lifetimes and retry window (its own, or the server's).

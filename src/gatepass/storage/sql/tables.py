@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -150,15 +151,21 @@ consents = Table(
     Column("granted_at", Float, nullable=False),
 )
 
-# A grant (a code redemption; later a refresh family) revoked before its tokens expired:
-# kept until `expires_at`, when every token it issued has expired (SECURITY.md decision 2).
-revoked_grants = Table(
-    "revoked_grants",
+# The revocation log (tokens/revocation.py, docs/revocation.md): one row per revoked token,
+# grant, session or subject, kept until `expires_at`, when everything it can kill has
+# expired. `seq` orders the feed; AUTOINCREMENT keeps SQLite from reusing the largest one
+# after a delete. A subject's newer not-before replaces its row (a new `seq`).
+revocations = Table(
+    "revocations",
     metadata,
-    Column("grant_id", String(64), primary_key=True),
-    Column("revoked_at", Float, nullable=False),
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # token, grant, session, subject
+    Column("value", String(128), nullable=False),  # jti, gid, session id, user id
+    Column("revoked_at", Float, nullable=False),  # for a subject: its not-before time
     Column("expires_at", Float, nullable=False),
+    UniqueConstraint("kind", "value"),
     Index(None, "expires_at"),
+    sqlite_autoincrement=True,
 )
 
 # Every authorization (a code redemption) and the tokens issued under it (tokens/families.py).

@@ -1,103 +1,27 @@
 """The token endpoint (RFC 6749 §3.2, §5): POST only, a form body, JSON answers.
 
-    parse_form ─► check_client (Basic | post | none; throttled on failures, R15)
-               ─► grant_for(grant_type)   unsupported_grant_type / unauthorized_client
-               ─► grant.handle(...)       the grant module does the rest
-
-Every answer carries `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1,
-R13); every error is RFC 6749 §5.2 JSON, also for a malformed or oversized body or an
-unavailable store (503 with Retry-After, SECURITY.md decision 3): never a page, never a 500.
+oauth_endpoint: form, client authentication, errors (web/oauth_endpoint.py)
+  └─► grant_for(grant_type)   unsupported_grant_type / unauthorized_client
+       └─► grant.handle(...)  the grant module does the rest
 """
 
-import logging
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gatepass.errors import StoreUnavailable
-from gatepass.oauth.client_auth import parse_client_credentials
-from gatepass.oauth.clients import Client, looks_like_client_id
-from gatepass.oauth.errors import NO_STORE, InvalidClient, InvalidRequest, OAuthError
+from gatepass.oauth.clients import Client
 from gatepass.oauth.grants import TokenRequest, grant_for, parameters_of
-from gatepass.throttle.limiter import Throttled
-from gatepass.web.client import throttle_key
-from gatepass.web.errors import BadRequest
-from gatepass.web.forms import parse_form
-from gatepass.web.middleware.limits import BodyTooLarge
-from gatepass.web.state import Services, services
-
-log = logging.getLogger("gatepass.token")
-THROTTLE_SCOPE = "client"
+from gatepass.web.oauth_endpoint import oauth_endpoint
+from gatepass.web.state import Services
 
 
-async def token(request: Request) -> Response:
-    gp = services(request)
-    try:
-        return _json(200, {}, await _exchange(request, gp))
-    except OAuthError as exc:
-        log.info("token request refused: %s (%s)", exc.error, exc.debug)
-        status, headers, body = exc.as_response()
-        return _json(status, headers, body)
-    except Throttled as exc:
-        return _json(
-            429,
-            {"Retry-After": str(exc.retry_after_seconds)},
-            {"error": "invalid_client", "error_description": "Too many failed attempts."},
-        )
-    except StoreUnavailable as exc:
-        log.warning("token endpoint: storage unavailable: %s", exc)
-        retry = str(StoreUnavailable.retry_after_seconds)
-        body = {"error": "temporarily_unavailable", "error_description": "Try again shortly."}
-        return _json(503, {"Retry-After": retry}, body)
-
-
-async def _exchange(request: Request, gp: Services) -> dict[str, Any]:
-    form = await _form(request)
-    client = await check_client(request, gp, form)
+async def _exchange(
+    request: Request, gp: Services, client: Client, form: dict[str, str]
+) -> tuple[int, Any]:
     grant = grant_for(form.get("grant_type"), client)
     response = await grant.handle(TokenRequest(client, parameters_of(grant, form)), gp.grants)
-    return response.body()
+    return 200, response.body()
 
 
-async def _form(request: Request) -> dict[str, str]:
-    try:
-        return await parse_form(request)
-    except BadRequest as exc:  # 415 for another content type, 400 for a bad form
-        raise _StatusRequest(exc.message, exc.status_code) from None
-    except BodyTooLarge:
-        raise _StatusRequest("The request body is too large.", 413) from None
-
-
-async def check_client(request: Request, gp: Services, form: dict[str, str]) -> Client:
-    """The authenticated client; failures count against its id and the caller's address."""
-    credentials = parse_client_credentials(request.headers.get("authorization"), form)
-    account = credentials.client_id if looks_like_client_id(credentials.client_id) else "?"
-    address = throttle_key(gp.address(request))
-    # Refused before the secret is checked once over the limit: guessing stops paying.
-    await gp.throttle.refuse_if_over(THROTTLE_SCOPE, account, address)
-    try:
-        return await gp.clients.authenticate(credentials.client_id, credentials.secret)
-    except InvalidClient:
-        await gp.throttle.check(THROTTLE_SCOPE, account, address)  # records this failure
-        raise
-
-
-class _StatusRequest(InvalidRequest):
-    """invalid_request with the HTTP status the failure calls for (413, 415)."""
-
-    def __init__(self, description: str, status: int) -> None:
-        super().__init__(description)
-        self.status = status
-
-    def as_response(self) -> tuple[int, dict[str, str], dict[str, str]]:
-        _, headers, body = super().as_response()
-        return self.status, headers, body
-
-
-def _json(status: int, headers: dict[str, str], body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={**NO_STORE, **headers})
-
-
-routes = [Route("/token", token, methods=["POST"])]
+routes = [Route("/token", oauth_endpoint(_exchange), methods=["POST"])]
