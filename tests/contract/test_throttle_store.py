@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from gatepass.storage.backends import Backends
-from gatepass.throttle.store import ThrottleStore
+from gatepass.throttle.store import ThrottleStore, WindowCount
 from tests.contract.conftest import START
 
 WINDOW = 60
@@ -107,13 +107,29 @@ async def test_clear_of_an_unknown_key_does_nothing(store: ThrottleStore) -> Non
     assert await hits(store, "never-hit", [0], limit=10) == [1]
 
 
+async def peek_one(store: ThrottleStore, key: str, now: float, limit: int) -> WindowCount:
+    [verdict] = await store.peek([(key, limit)], now, WINDOW)
+    return verdict
+
+
 async def test_peek_counts_the_window_without_recording_an_attempt(store: ThrottleStore) -> None:
-    assert (await store.peek("k", START, WINDOW, 2)).count == 0
+    assert (await peek_one(store, "k", START, 2)).count == 0
     await hits(store, "k", [0, 10, 20], limit=2)
-    first = await store.peek("k", START + 30, WINDOW, 2)
-    again = await store.peek("k", START + 30, WINDOW, 2)
+    first = await peek_one(store, "k", START + 30, 2)
+    again = await peek_one(store, "k", START + 30, 2)
     assert (first.count, again.count) == (3, 3)
     # The next attempt fits once the two oldest (at 0 and 10) have aged out.
     assert first.retry_after_seconds == WINDOW + 10 - 30
-    assert (await store.peek("k", START + WINDOW + 15, WINDOW, 2)).count == 1
+    assert (await peek_one(store, "k", START + WINDOW + 15, 2)).count == 1
     assert await hits(store, "k", [WINDOW + 15], limit=2) == [2]
+
+
+async def test_peek_answers_for_several_keys_each_with_its_own_limit(
+    store: ThrottleStore,
+) -> None:
+    await hits(store, "a", [0, 5, 10], limit=10)
+    await hits(store, "b", [0], limit=10)
+    a, b, c = await store.peek([("a", 2), ("b", 5), ("c", 1)], START + 20, WINDOW)
+    assert (a.count, b.count, c.count) == (3, 1, 0)
+    assert a.retry_after_seconds == WINDOW + 5 - 20
+    assert (b.retry_after_seconds, c.retry_after_seconds) == (0.0, 0.0)

@@ -60,15 +60,19 @@ class LoginThrottle:
         secret is right must not be counted, but once over the limit it is refused before
         its secret is checked, so guessing on stops paying off.
         """
-        now = self._clock.now()
-        window = self._limits.window_seconds
-        waits = [
-            verdict.retry_after_seconds
-            for key, limit in (
+        verdicts = await self._store.peek(
+            [
                 (f"{scope}:addr:{address}", self._limits.per_address),
                 (f"{scope}:acct:{account}", self._limits.per_account),
-            )
-            if (verdict := await self._store.peek(key, now, window, limit)).count >= limit
+            ],
+            self._clock.now(),
+            self._limits.window_seconds,
+        )
+        limits = (self._limits.per_address, self._limits.per_account)
+        waits = [
+            verdict.retry_after_seconds
+            for verdict, limit in zip(verdicts, limits, strict=True)
+            if verdict.count >= limit
         ]
         if waits:
             raise Throttled(max(1, math.ceil(max(waits))))

@@ -1,8 +1,10 @@
 """ThrottleStore on Redis: a sorted set of attempt times per key, updated in one MULTI."""
 
+from collections.abc import Sequence
+
 from gatepass.crypto.secrets import new_secret
 from gatepass.storage.redis.base import RedisStore
-from gatepass.throttle.store import WindowCount
+from gatepass.throttle.store import WindowCount, window_count
 
 
 class RedisThrottleStore(RedisStore):
@@ -25,17 +27,18 @@ class RedisThrottleStore(RedisStore):
             retry_after = max(0.0, float(edge[0][1]) + window_seconds - now)
         return WindowCount(count=int(count), retry_after_seconds=retry_after)
 
-    async def peek(self, key: str, now: float, window_seconds: int, limit: int) -> WindowCount:
-        redis_key = self._key(key)
-        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.zcount(redis_key, f"({now - window_seconds}", "+inf")
-            pipe.zrangebyscore(redis_key, f"({now - window_seconds}", "+inf", withscores=True)
-            count, live = await pipe.execute()
-        retry_after = 0.0
-        if count >= limit and live:
-            # The next attempt fits once the (count - limit + 1) oldest have aged out.
-            retry_after = max(0.0, float(live[count - limit][1]) + window_seconds - now)
-        return WindowCount(count=int(count), retry_after_seconds=retry_after)
+    async def peek(
+        self, limits: Sequence[tuple[str, int]], now: float, window_seconds: int
+    ) -> list[WindowCount]:
+        since = f"({now - window_seconds}"
+        async with self._guard(), self._redis.pipeline(transaction=False) as pipe:
+            for key, _ in limits:
+                pipe.zrangebyscore(self._key(key), since, "+inf", withscores=True)
+            found = await pipe.execute()
+        return [
+            window_count([float(at) for _, at in live], limit, window_seconds, now)
+            for (_, limit), live in zip(limits, found, strict=True)
+        ]
 
     async def clear(self, key: str) -> None:
         async with self._guard():

@@ -1,10 +1,12 @@
 """ThrottleStore on SQL: an attempt log per key, serialized per key for exact counts."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, func, insert, select, text
 
 from gatepass.storage.sql.base import SqlStore
 from gatepass.storage.sql.tables import throttle_hits
-from gatepass.throttle.store import WindowCount
+from gatepass.throttle.store import WindowCount, window_count
 
 MAX_WINDOW_SECONDS = 86_400  # the upper bound of GATEPASS_LOGIN_WINDOW_SECONDS
 
@@ -46,27 +48,20 @@ class SqlThrottleStore(SqlStore):
                 retry_after = max(0.0, edge + window_seconds - now)
         return WindowCount(count=count, retry_after_seconds=retry_after)
 
-    async def peek(self, key: str, now: float, window_seconds: int, limit: int) -> WindowCount:
-        since = now - window_seconds
-        live = (throttle_hits.c.key == key, throttle_hits.c.at > since)
+    async def peek(
+        self, limits: Sequence[tuple[str, int]], now: float, window_seconds: int
+    ) -> list[WindowCount]:
+        keys = [key for key, _ in limits]
+        query = (
+            select(throttle_hits.c.key, throttle_hits.c.at)
+            .where(throttle_hits.c.key.in_(keys), throttle_hits.c.at > now - window_seconds)
+            .order_by(throttle_hits.c.at)
+        )
+        times: dict[str, list[float]] = {key: [] for key in keys}
         async with self._transaction() as conn:
-            count = (
-                await conn.execute(select(func.count()).select_from(throttle_hits).where(*live))
-            ).scalar_one()
-            retry_after = 0.0
-            if count >= limit:
-                # The next attempt fits once the (count - limit + 1) oldest have aged out.
-                edge = (
-                    await conn.execute(
-                        select(throttle_hits.c.at)
-                        .where(*live)
-                        .order_by(throttle_hits.c.at)
-                        .offset(count - limit)
-                        .limit(1)
-                    )
-                ).scalar_one()
-                retry_after = max(0.0, edge + window_seconds - now)
-        return WindowCount(count=count, retry_after_seconds=retry_after)
+            for row in await conn.execute(query):
+                times[row.key].append(row.at)
+        return [window_count(times[key], limit, window_seconds, now) for key, limit in limits]
 
     async def clear(self, key: str) -> None:
         async with self._transaction() as conn:
