@@ -1,5 +1,7 @@
-"""`python -m bench [--quick] [--json]`: session check per backend beside a raw redis-py GET,
-login cost, token rates per algorithm and the authorization-code exchange per backend."""
+"""`python -m bench [--quick] [--json | --markdown]`: session check per backend beside a raw
+redis-py GET, login cost, token rates per algorithm, and the token endpoint on a live server:
+the authorization-code exchange per backend, client_credentials and refresh_token per
+backend and access-token algorithm."""
 
 import argparse
 import asyncio
@@ -15,7 +17,7 @@ import redis
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from bench import exchange, login, redis_probe, report, tokens
+from bench import exchange, grants, login, redis_probe, report, tokens
 from bench.environment import (
     BACKENDS,
     REDIS_URL,
@@ -198,6 +200,11 @@ async def run(mode: Mode, levels: list[int]) -> dict[str, Any]:
         "login": {},
         "token_seconds_per_case": mode.token_seconds,
         "exchange": {"server": exchange.SERVER, "backends": {}},
+        "grants": {
+            "server": exchange.SERVER,
+            "algorithms": {name: list(grants.algorithms_on(name)) for name in BACKENDS},
+            **{grant: {} for grant in grants.GRANTS},
+        },
     }
     results["versions"] |= tokens.versions() | exchange.versions()
     async with services() as (postgres_url, workdir, prefix):
@@ -213,10 +220,12 @@ async def run(mode: Mode, levels: list[int]) -> dict[str, Any]:
                     results["session_check"][name] = await _sql_checks(stack, mode, levels)
                 _progress(f"login on {name}")
                 results["login"][name] = await login.login_cost(stack, mode.login_rounds)
-                _progress(f"authorization-code exchange on {name} (gatepass serve)")
-                results["exchange"]["backends"][name] = await exchange.exchange_rates(
-                    stack, workdir, levels, mode.seconds, mode.warmup
+                code_exchange, by_grant = await grants.token_endpoint(
+                    stack, workdir, levels, mode.seconds, mode.warmup, _progress
                 )
+                results["exchange"]["backends"][name] = code_exchange
+                for grant, by_alg in by_grant.items():
+                    results["grants"][grant][name] = by_alg
     results["targets"] = _targets(results)
     return results
 
@@ -249,7 +258,13 @@ def _jsonable(value: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="about a second per case")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object")
+    output.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the token-endpoint figures as Markdown tables (as in bench/README.md)",
+    )
     parser.add_argument(
         "--concurrency",
         default="1,16",
@@ -270,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.json:
         print(json.dumps(_jsonable(results), indent=2))
+    elif args.markdown:
+        print(report.markdown(results))
     else:
         print(report.render(results))
     return 0

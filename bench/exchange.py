@@ -9,7 +9,8 @@
 Codes are single use, so each case draws from a pool issued just before it (the
 default 60 s code lifetime is far longer than a case) and stops early if the pool runs
 dry; the pool holds twice what the warm-up rate says the case needs, within MIN_CODES
-and MAX_CODES.
+and MAX_CODES. `measure` runs any such case (bench/grants.py times the other grants
+with it): warm up on a small supply, then measure on one sized by the warm-up rate.
 """
 
 import asyncio
@@ -17,16 +18,15 @@ import base64
 import math
 import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 import httpx
 
 from bench.environment import SEED_CONCURRENCY, Stack
-from bench.server import Server, live_server
+from bench.server import Server
 from bench.workload import Exhausted, Operation, Throughput, closed_loop
 from gatepass.clock import SystemClock
 from gatepass.crypto.master_key import load_master_key
@@ -41,7 +41,7 @@ VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 appendix B
 NONCE = "n-0S6_WzA2Mj"
 SCOPES = ("openid", "profile")
 WARMUP_CODES_PER_TASK = 4
-MIN_CODES = 100
+MIN_CODES = 100  # the bounds of a pool of single-use values: codes, refresh tokens
 MAX_CODES = 5000
 POOL_MARGIN = 2.0  # twice what the warm-up rate says: warm-up runs cold, codes are cheap
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -56,15 +56,21 @@ def versions() -> dict[str, str]:
     return {name: version(name) for name in ("uvicorn", "h11", "httpx")}
 
 
-class CodePool:
-    """Codes issued beforehand; `take` hands each out once, then raises Exhausted."""
+# (client on the server, requests to prepare for) -> the request, ready for that many:
+# single-use values (codes, refresh tokens) are made here, before the clock starts.
+Prepare = Callable[[httpx.AsyncClient, int], Awaitable[Operation]]
 
-    def __init__(self, codes: Iterable[str]) -> None:
-        self._codes = deque(codes)
+
+class Pool:
+    """Single-use values made beforehand (codes, refresh tokens); `take` hands each out
+    once, then raises Exhausted."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._values = deque(values)
 
     def take(self) -> str:
         try:
-            return self._codes.popleft()
+            return self._values.popleft()
         except IndexError:
             raise Exhausted from None
 
@@ -89,12 +95,12 @@ class Issuer:
         sqlite = stack.backends.engine.dialect.name == "sqlite" and stack.backends.redis is None
         self._batch = 1 if sqlite else SEED_CONCURRENCY
 
-    async def pool(self, count: int) -> CodePool:
+    async def pool(self, count: int) -> Pool:
         codes: list[str] = []
         for start in range(0, count, self._batch):
             n = min(self._batch, count - start)
             codes += await asyncio.gather(*(self._one(start + k) for k in range(n)))
-        return CodePool(codes)
+        return Pool(codes)
 
     async def _one(self, k: int) -> str:
         user_id = self._users[k % len(self._users)]
@@ -104,17 +110,18 @@ class Issuer:
         )
 
 
-def _basic(client_id: str, secret: str) -> str:
+def basic(client_id: str, secret: str) -> str:
     """RFC 6749 §2.3.1: id and secret form-urlencoded, then HTTP Basic."""
     raw = f"{quote_plus(client_id)}:{quote_plus(secret)}"
     return "Basic " + base64.b64encode(raw.encode()).decode()
 
 
-def _exchange(http: httpx.AsyncClient, pool: CodePool, authorization: str) -> Operation:
-    headers = {
-        "Authorization": authorization,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+def form_headers(authorization: str) -> dict[str, str]:
+    return {"Authorization": authorization, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _exchange(http: httpx.AsyncClient, pool: Pool, authorization: str) -> Operation:
+    headers = form_headers(authorization)
 
     async def exchange(i: int) -> bool:
         form = {
@@ -129,32 +136,37 @@ def _exchange(http: httpx.AsyncClient, pool: CodePool, authorization: str) -> Op
     return exchange
 
 
-async def _case(
-    server: Server, issuer: Issuer, authorization: str, c: int, seconds: float, warmup: float
+async def register(stack: Stack, registration: ClientRegistration) -> tuple[Client, str]:
+    """A confidential client, registered as an administrator would (`ClientRegistry`,
+    secret digested under the run's master key), and its `client_secret_basic` header."""
+    registry = ClientRegistry(
+        stack.backends.clients, load_master_key(stack.settings).client_secret_key(), SystemClock()
+    )
+    client, secret = await registry.create(registration)
+    assert secret is not None  # a confidential client
+    return client, basic(client.client_id, secret)
+
+
+async def measure(
+    server: Server, prepare: Prepare, c: int, seconds: float, warmup: float
 ) -> tuple[Throughput, float | None]:
-    """One concurrency level: warm up on a small pool, then measure on a sized one."""
+    """One concurrency level: warm up on a small supply, then measure on one sized by the
+    warm-up rate. Returns the throughput and the server's CPU ms per request."""
     limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
     async with httpx.AsyncClient(
         base_url=server.url, limits=limits, timeout=REQUEST_TIMEOUT_SECONDS
     ) as http:
-        warm_pool = await issuer.pool(max(MIN_CODES // 2, WARMUP_CODES_PER_TASK * c))
         warm = await closed_loop(
-            _exchange(http, warm_pool, authorization),
+            await prepare(http, max(MIN_CODES // 2, WARMUP_CODES_PER_TASK * c)),
             concurrency=c,
             items=1,
             seconds=max(warmup, 0.1),
             warmup=0,
         )
         wanted = math.ceil(warm.ops_per_second * seconds * POOL_MARGIN)
-        pool = await issuer.pool(min(MAX_CODES, max(MIN_CODES, wanted)))
+        op = await prepare(http, min(MAX_CODES, max(MIN_CODES, wanted)))
         began = server.cpu_seconds()
-        result = await closed_loop(
-            _exchange(http, pool, authorization),
-            concurrency=c,
-            items=1,
-            seconds=seconds,
-            warmup=0,
-        )
+        result = await closed_loop(op, concurrency=c, items=1, seconds=seconds, warmup=0)
         ended = server.cpu_seconds()
     if began is None or ended is None or not result.ops:
         return result, None
@@ -162,27 +174,24 @@ async def _case(
 
 
 async def exchange_rates(
-    stack: Stack, workdir: Path, levels: list[int], seconds: float, warmup: float
+    stack: Stack, server: Server, levels: list[int], seconds: float, warmup: float
 ) -> dict[str, Any]:
-    """Requests/s, latency and server CPU per exchange at each concurrency level."""
-    settings = stack.settings
-    registry = ClientRegistry(
-        stack.backends.clients, load_master_key(settings).client_secret_key(), SystemClock()
+    """Requests/s, latency and server CPU per exchange at each concurrency level, on a
+    server started on the stack's stores."""
+    client, authorization = await register(
+        stack, ClientRegistration(name="Bench App", redirect_uris=(REDIRECT,))
     )
-    client, secret = await registry.create(
-        ClientRegistration(name="Bench App", redirect_uris=(REDIRECT,))
-    )
-    assert secret is not None  # a confidential client
     issuer = Issuer(stack, client)
+
+    async def prepare(http: httpx.AsyncClient, count: int) -> Operation:
+        return _exchange(http, await issuer.pool(count), authorization)
+
     requests, cpu = {}, {}
-    async with live_server(settings, workdir, stack.name) as server:
-        for c in levels:
-            requests[c], cpu[c] = await _case(
-                server, issuer, _basic(client.client_id, secret), c, seconds, warmup
-            )
+    for c in levels:
+        requests[c], cpu[c] = await measure(server, prepare, c, seconds, warmup)
     return {
         "requests": requests,
         "server_cpu_ms_per_request": cpu,
         "id_token_alg": client.id_token_alg,
-        "access_token_alg": settings.access_token_alg,
+        "access_token_alg": server.access_token_alg,
     }

@@ -6,6 +6,8 @@ from typing import Any
 
 from bench.workload import Throughput
 
+GRANT_ORDER = ("client_credentials", "refresh_token")
+
 
 def _mark(met: bool) -> str:
     return "met" if met else "MISSED"
@@ -223,6 +225,121 @@ def _exchange(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _vs_code(entry: dict[str, Any], level: Any) -> str:
+    """This grant's rate over the code exchange on the same server, or '-' (none ran)."""
+    ratio = (entry.get("baseline") or {}).get("ratio", {}).get(level)
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def _cpu(ms: float | None) -> str:
+    return "n/a" if ms is None else f"{ms:.2f}"
+
+
+def _grant_rows(
+    results: dict[str, Any],
+) -> list[tuple[str, str, str, Throughput, float | None, str]]:
+    """(grant, backend, access-token alg, throughput, server CPU ms, vs code) per row."""
+    rows = []
+    for grant in GRANT_ORDER:
+        for backend, by_alg in results["grants"].get(grant, {}).items():
+            for alg, entry in by_alg.items():
+                for level, t in entry["requests"].items():
+                    cpu = entry["server_cpu_ms_per_request"][level]
+                    rows.append((grant, backend, alg, t, cpu, _vs_code(entry, level)))
+    return rows
+
+
+def grant_table(results: dict[str, Any]) -> list[str]:
+    """client_credentials and refresh_token, per backend, algorithm and concurrency."""
+    if "grants" not in results:
+        return []
+    lines = [
+        "",
+        "Token endpoint, other grants: POST /token per access-token algorithm, one live server "
+        "per backend x algorithm",
+        f"  {'grant':<18} {'backend':<8} {'alg':<5} {'conc':>4} {'req/s':>7} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'server CPU ms':>13} {'client CPU us':>13} {'requests':>8} "
+        f"{'errors':>6} {'vs code':>7}",
+    ]
+    for grant, backend, alg, t, cpu, vs_code in _grant_rows(results):
+        lines.append(
+            f"  {grant:<18} {backend:<8} {alg:<5} {t.concurrency:>4} {t.ops_per_second:>7,.0f} "
+            f"{t.p50_ms:>7.2f} {t.p99_ms:>7.2f} {_cpu(cpu):>13} {t.cpu_us_per_op:>13.0f} "
+            f"{t.ops:>8,} {t.errors:>6} {vs_code:>7}"
+        )
+    lines += [f"  {line}" for line in _grant_notes(results)]
+    return lines
+
+
+def _first(results: dict[str, Any], grant: str, key: str) -> Any:
+    """`key` of the first entry of `grant` (every entry of a grant has the same client)."""
+    entries = (e for by_alg in results["grants"][grant].values() for e in by_alg.values())
+    return next((entry[key] for entry in entries), "?")
+
+
+def _grant_notes(results: dict[str, Any]) -> list[str]:
+    algorithms = "; ".join(
+        f"{backend}: {', '.join(algs)}" for backend, algs in results["grants"]["algorithms"].items()
+    )
+    scope = _first(results, "client_credentials", "scope")
+    id_token_alg = _first(results, "refresh_token", "id_token_alg")
+    notes = (
+        f"client_credentials: client_secret_basic, scope {scope}; one access token in the "
+        "row's algorithm, no id token, no refresh token.",
+        "refresh_token: client_secret_basic, a distinct live refresh token per request "
+        "(families started beforehand from the core, scope "
+        f"{_first(results, 'refresh_token', 'scope')}); the answer carries an access token "
+        f"in the row's algorithm, an {id_token_alg} id token (the client's) and the successor.",
+        "vs code: req/s over the authorization-code exchange on the same server (same "
+        "backend, access-token algorithm and concurrency); '-' where that server ran none.",
+        f"algorithms per backend: {algorithms}.",
+    )
+    return [line for note in notes for line in textwrap.wrap(note, width=88)]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The token-endpoint figures as Markdown tables: what bench/README.md quotes."""
+    v = results["versions"]
+    lines = [
+        f"{results['mode']} mode, {results['seconds_per_case']:g} s per case after "
+        f"{results['warmup_per_case']:g} s warm-up, {os.cpu_count()} CPUs; Python {v['python']}, "
+        f"uvicorn {v.get('uvicorn')}, cryptography {v.get('cryptography')}, PostgreSQL "
+        f"{v.get('postgresql')}, Redis {v.get('redis')}, SQLite {v.get('sqlite')}.",
+        "",
+        "| grant | backend | access token | conc | req/s | p50 ms | p99 ms | server CPU ms "
+        "| vs code | errors |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, run in results["exchange"]["backends"].items():
+        for level, t in run["requests"].items():
+            cpu = run["server_cpu_ms_per_request"][level]
+            lines.append(
+                _markdown_row("authorization_code", name, run["access_token_alg"], t, cpu, "1.00x")
+            )
+    for grant, backend, alg, t, cpu, vs_code in _grant_rows(results):
+        lines.append(_markdown_row(grant, backend, alg, t, cpu, vs_code))
+    return "\n".join(lines)
+
+
+def _markdown_row(
+    grant: str, backend: str, alg: str, t: Throughput, cpu: float | None, vs_code: str
+) -> str:
+    return (
+        f"| {grant} | {backend} | {alg} | {t.concurrency} | {t.ops_per_second:,.0f} "
+        f"| {t.p50_ms:.1f} | {t.p99_ms:.1f} | {_cpu(cpu)} | {vs_code} | {t.errors} |"
+    )
+
+
 def render(results: dict[str, Any]) -> str:
-    sections = (_header, _throughput, _ratio, _round_trips, _memory, _login, _tokens, _exchange)
+    sections = (
+        _header,
+        _throughput,
+        _ratio,
+        _round_trips,
+        _memory,
+        _login,
+        _tokens,
+        _exchange,
+        grant_table,
+    )
     return "\n".join(line for section in sections for line in section(results))

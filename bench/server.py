@@ -32,6 +32,7 @@ class Server:
     url: str  # the issuer
     pid: int
     log: Path
+    access_token_alg: str  # GATEPASS_ACCESS_TOKEN_ALG: one per server, so one per start
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time of the server process so far (Linux /proc), or None."""
@@ -57,6 +58,7 @@ def environment(settings: Settings, issuer: str) -> dict[str, str]:
         "GATEPASS_ISSUER": issuer,
         "GATEPASS_DATABASE_URL": settings.database_url,
         "GATEPASS_REDIS_PREFIX": settings.redis_prefix,
+        "GATEPASS_ACCESS_TOKEN_ALG": settings.access_token_alg,
     }
     if settings.redis_url is not None:
         env["GATEPASS_REDIS_URL"] = settings.redis_url
@@ -82,7 +84,7 @@ async def live_server(settings: Settings, workdir: Path, name: str) -> AsyncIter
             stderr=asyncio.subprocess.STDOUT,
         )
     try:
-        server = Server(url, process.pid, log)
+        server = Server(url, process.pid, log, settings.access_token_alg)
         await _wait_until_healthy(process, server)
         yield server
     finally:
