@@ -204,8 +204,8 @@ class Settings:
     access_token_alg: str = _setting(
         "ES256",
         "Algorithm that signs access tokens; it must be among `signing_algorithms`. ES256 signs "
-        "and verifies together several times faster than RS256, and unlike EdDSA every JOSE "
-        "library and API gateway verifies it (figures in docs/tokens.md).",
+        "and verifies together in less than half the CPU time of RS256, and unlike EdDSA every "
+        "JOSE library and API gateway verifies it (figures in docs/tokens.md).",
     )
     default_audience: str | None = _setting(
         None,

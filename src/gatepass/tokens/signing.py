@@ -23,9 +23,9 @@ class KeySource(Protocol):
         ...
 
 
-# An RSA-2048 signature costs about a millisecond (docs/tokens.md), long enough to hold up
-# every other request on the loop at volume; EC and EdDSA signatures cost a tenth of that,
-# less than handing the work to a thread would.
+# An RSA-2048 signature costs about half a millisecond of CPU (docs/tokens.md), long enough
+# to hold up every other request on the loop at volume; EC and EdDSA signatures cost a
+# sixth of that, less than handing the work to a thread would.
 _OFF_LOOP_ALGORITHMS = frozenset({"RS256"})
 
 
