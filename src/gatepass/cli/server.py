@@ -12,6 +12,8 @@ from gatepass.storage.backends import open_backends
 from gatepass.storage.sql.engine import check_connection, create_engine
 from gatepass.storage.sql.migrate import upgrade
 
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
@@ -38,6 +40,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         server_header=False,
         log_level="info",
         timeout_worker_healthcheck=30,  # a loaded host can take more than the default 5 s
+        # Long-lived responses (the revocation stream) must not hold a stop for minutes:
+        # their clients reconnect and resume from their last event.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
 

@@ -1,0 +1,301 @@
+"""Compact JWS (RFC 7515 §7.1) verification straight over pyca/cryptography.
+
+    token ─► read(token)          size cap, ASCII, three non-empty segments; the header
+              │                    (unless seen before): strict base64url, a UTF-8 JSON
+              │                    object, no duplicate member, alg ∈ {RS256, ES256,
+              │                    EdDSA}, kid, typ as expected, no crit / b64 / jku /
+              │                    x5u / jwk / x5c
+              ▼
+           Signed(alg, kid, ...) ─► the caller finds the key by kid
+              ▼
+           verified_payload(signed, key)   the key's own alg only (RFC 8725 §3.1); the
+                                           signature (strict base64url: the URL-safe
+                                           alphabet, no padding, a canonical last
+                                           character); then the payload, likewise
+                                           decoded: a JSON object, no duplicate member,
+                                           no NaN or Infinity
+
+Why not joserfc's `deserialize_compact`: a resource server verifies every request, and
+the general path (registry lookups, header objects, key coercion per call) costs as much
+as the signature itself, twice as much for RS256 (docs/tokens.md). Here each published
+key is turned into a `cryptography` object once, headers repeat (one per key), so a
+parsed header is remembered by its segment, and per token only the payload and
+signature are decoded. `test_fast_jws_differential.py`
+shows on a generated corpus that this path accepts exactly what joserfc accepts with the
+same pinned key, except where gatepass's policy is deliberately stricter (duplicate
+members, key-carrying headers, `crit`, non-UTF-8 JSON, NaN, oversize tokens).
+
+Every refusal is `TokenRejected` with the reason in `reason`; nothing else escapes.
+"""
+
+import binascii
+import json
+from binascii import a2b_base64
+from collections.abc import Callable
+from typing import Any, Final, NamedTuple
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from gatepass.resource.errors import TokenRejected
+
+ALGORITHMS: Final = ("RS256", "ES256", "EdDSA")
+# Far above any token gatepass issues (under 1.5 KB with RSA-4096); the bearer header cap.
+MAX_TOKEN_CHARS: Final = 8192
+MAX_HEADER_CHARS: Final = 512  # joserfc's limit too; gatepass's headers are under 120
+MAX_KID_CHARS: Final = 256
+# RFC 7515 §4.1.11: a recipient MUST refuse a `crit` extension it does not understand, and
+# gatepass understands none (`b64`, RFC 7797, only means anything under `crit`). RFC 8725
+# §3.10: keys named or carried by the token itself are never trusted, so a token that
+# carries them is refused rather than half-read.
+REFUSED_HEADERS: Final = frozenset({"crit", "b64", "jku", "x5u", "jwk", "x5c"})
+
+# base64url to base64 for binascii; the standard alphabet's own "+" and "/", and padding,
+# to a character that is in neither, so that strict decoding refuses them.
+_TO_STANDARD: Final = bytes.maketrans(b"-_+/=", b"+/!!!")
+_PADDING: Final = (b"", b"", b"==", b"=")
+# RFC 4648 §3.5: the bits a last character carries beyond the data must be zero, so each
+# byte string has exactly one encoding (joserfc refuses the others too).
+_CANONICAL_LAST: Final[tuple[frozenset[int], ...]] = (
+    frozenset(),  # a length of 4n: no last character to check (never looked up)
+    frozenset(),  # 4n+1: no encoding at all
+    frozenset(b"AQgw"),  # 4n+2: one byte in the last group, four bits to spare
+    frozenset(b"AEIMQUYcgkosw048"),  # 4n+3: two bytes, two bits to spare
+)
+_HEADER_CACHE_SIZE: Final = 256
+
+
+class Signed(NamedTuple):
+    """A compact JWS whose shape and header passed; its signature is not checked yet."""
+
+    alg: str
+    kid: str
+    signing_input: bytes  # ASCII(BASE64URL(header) || '.' || BASE64URL(payload))
+    payload: bytes  # still base64url
+    signature: bytes  # still base64url
+
+
+class VerifyingKey:
+    """A public key pinned to one algorithm (RFC 8725 §3.1), built once per published key."""
+
+    __slots__ = ("alg", "kid")
+
+    def __init__(self, kid: str, alg: str) -> None:
+        self.kid = kid
+        self.alg = alg
+
+    def check(self, signature: bytes, signing_input: bytes) -> bool:
+        """Whether `signature` (the JWS form) signs `signing_input` under this key."""
+        raise NotImplementedError
+
+    def public_key(self) -> object:
+        """The `cryptography` public key."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        """Same kid, same algorithm, same key material."""
+        return (
+            isinstance(other, VerifyingKey)
+            and (other.kid, other.alg) == (self.kid, self.alg)
+            and other.public_key() == self.public_key()
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(kid={self.kid!r})"
+
+
+_SHA256: Final = hashes.SHA256()
+_ECDSA_SHA256: Final = ec.ECDSA(_SHA256)
+_PKCS1V15: Final = padding.PKCS1v15()
+
+
+class RS256Key(VerifyingKey):
+    """RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3)."""
+
+    __slots__ = ("_key", "_length")
+
+    def __init__(self, kid: str, key: rsa.RSAPublicKey) -> None:
+        super().__init__(kid, "RS256")
+        self._key = key
+        self._length = (key.key_size + 7) // 8
+
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._key
+
+    def check(self, signature: bytes, signing_input: bytes) -> bool:
+        # RFC 8017 §8.2.2: a signature is exactly as long as the modulus.
+        if len(signature) != self._length:
+            return False
+        try:
+            self._key.verify(signature, signing_input, _PKCS1V15, _SHA256)
+        except InvalidSignature:
+            return False
+        return True
+
+
+class ES256Key(VerifyingKey):
+    """ECDSA P-256 with SHA-256 (RFC 7518 §3.4): the JWS signature is R || S, 32 bytes each,
+    which `cryptography` takes as DER."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, kid: str, key: ec.EllipticCurvePublicKey) -> None:
+        if not isinstance(key.curve, ec.SECP256R1):
+            raise ValueError("ES256 needs a P-256 key")
+        super().__init__(kid, "ES256")
+        self._key = key
+
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        return self._key
+
+    def check(self, signature: bytes, signing_input: bytes) -> bool:
+        if len(signature) != 64:  # RFC 7518 §3.4: the 64-octet sequence R || S
+            return False
+        der = encode_dss_signature(
+            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        )
+        try:
+            self._key.verify(der, signing_input, _ECDSA_SHA256)
+        except InvalidSignature:
+            return False
+        return True
+
+
+class EdDSAKey(VerifyingKey):
+    """EdDSA over Ed25519 (RFC 8037 §3.1)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, kid: str, key: Ed25519PublicKey) -> None:
+        super().__init__(kid, "EdDSA")
+        self._key = key
+
+    def public_key(self) -> Ed25519PublicKey:
+        return self._key
+
+    def check(self, signature: bytes, signing_input: bytes) -> bool:
+        if len(signature) != 64:  # RFC 8032 §5.1.6: 64 octets
+            return False
+        try:
+            self._key.verify(signature, signing_input)
+        except InvalidSignature:
+            return False
+        return True
+
+
+class Reader:
+    """Reads compact JWSs of one `typ`, remembering the headers it has accepted."""
+
+    def __init__(self, typ: str) -> None:
+        self._typ = _media_type(typ)
+        self._headers: dict[bytes, tuple[str, str]] = {}
+
+    def read(self, token: str) -> Signed:
+        """The token's parts if its shape and header are acceptable; else TokenRejected.
+        The payload and signature segments are checked as they are decoded."""
+        if len(token) > MAX_TOKEN_CHARS:
+            raise TokenRejected("oversized token")
+        try:
+            raw = token.encode("ascii")
+        except UnicodeEncodeError:
+            raise TokenRejected("not ASCII") from None
+        first = raw.find(b".")
+        second = raw.find(b".", first + 1)
+        if second < 0 or raw.find(b".", second + 1) >= 0:
+            raise TokenRejected("not three segments")
+        if first == 0 or second == first + 1 or second == len(raw) - 1:
+            raise TokenRejected("an empty segment")
+        known = self._headers.get(raw[:first]) or self._header(raw[:first])
+        parts = (known[0], known[1], raw[:second], raw[first + 1 : second], raw[second + 1 :])
+        return tuple.__new__(Signed, parts)  # what Signed(*parts) does, without its Python frame
+
+    def _header(self, segment: bytes) -> tuple[str, str]:
+        if len(segment) > MAX_HEADER_CHARS:
+            raise TokenRejected("oversized header")
+        header = _json_object(decode(segment), "header")
+        alg, kid, typ = header.get("alg"), header.get("kid"), header.get("typ")
+        if alg not in ALGORITHMS:  # none, HS256 (with a public key as secret), ... never
+            raise TokenRejected(f"algorithm {str(alg)[:20]!r} refused")
+        if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_CHARS:
+            raise TokenRejected("no usable kid")
+        # RFC 8725 §3.11 / RFC 9068 §4: the expected typ, so an id token is no access token.
+        if not isinstance(typ, str) or _media_type(typ) != self._typ:
+            raise TokenRejected(f"typ {str(typ)[:20]!r} refused")
+        refused = REFUSED_HEADERS.intersection(header)
+        if refused:
+            raise TokenRejected(f"header {sorted(refused)[0]!r} refused")
+        if len(self._headers) >= _HEADER_CACHE_SIZE:
+            self._headers.clear()  # a flood of distinct headers costs parsing, not memory
+        self._headers[segment] = (alg, kid)
+        return alg, kid
+
+
+def verified_payload(signed: Signed, key: VerifyingKey) -> dict[str, Any]:
+    """The payload object of `signed` if `key` signed it; TokenRejected otherwise."""
+    alg, kid, signing_input, payload, signature = signed
+    # RFC 8725 §3.1: the key decides the algorithm, never the token.
+    if alg != key.alg or kid != key.kid:
+        raise TokenRejected(f"key {key.kid} is for {key.alg}, the token says {alg}")
+    if not key.check(decode(signature), signing_input):
+        raise TokenRejected("bad signature")
+    return _json_object(decode(payload), "payload")
+
+
+def decode(segment: bytes) -> bytes:
+    """Strict base64url without padding (RFC 7515 §2): the URL-safe alphabet only, no
+    padding, a possible length, and a canonical last character."""
+    # A length of 4n+1 is no encoding at all; a last character with bits set beyond the
+    # data makes another string for the same bytes (RFC 4648 §3.5).
+    rest = len(segment) & 3
+    if rest and segment[-1] not in _CANONICAL_LAST[rest]:
+        raise TokenRejected("a segment is not strict base64url")
+    try:
+        # "+", "/" and "=" became "!", which strict mode refuses with any other stranger.
+        return a2b_base64(segment.translate(_TO_STANDARD) + _PADDING[rest], strict_mode=True)
+    except binascii.Error:
+        raise TokenRejected("a segment is not base64url") from None
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 7515 §5.2 step 4 / RFC 7519 §4: a JOSE header or claims set with duplicate
+    # member names is refused: two readers could otherwise see two different values.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate member")
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 §6)")
+
+
+_DECODER: Final = json.JSONDecoder(object_pairs_hook=_unique_members, parse_constant=_no_constant)
+_decode_json: Final[Callable[[str], Any]] = _DECODER.decode
+_scan_once: Final[Callable[[str, int], tuple[Any, int]]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        # RFC 7515 §5.2 steps 3 and 8: UTF-8, nothing else (no BOM, no UTF-16).
+        text = data.decode("utf-8")
+        try:  # the C scanner straight away: JSONDecoder.decode's own steps cost as much
+            value, end = _scan_once(text, 0)
+        except StopIteration:  # leading white space, or no JSON: the full decoder decides
+            value, end = _decode_json(text), len(text)
+        if end != len(text):  # trailing white space, or extra data: likewise
+            value = _decode_json(text)
+    except (ValueError, RecursionError) as exc:
+        raise TokenRejected(f"{what} is not a JSON object: {str(exc)[:60]}") from None
+    if type(value) is not dict:
+        raise TokenRejected(f"{what} is not a JSON object")
+    return value
+
+
+def _media_type(value: str) -> str:
+    # RFC 7515 §4.1.9: "application/" may be omitted, and media types are case-insensitive.
+    return value.lower().removeprefix("application/")

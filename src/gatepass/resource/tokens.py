@@ -1,0 +1,253 @@
+"""Verifying JWT access tokens (RFC 9068) at a resource server, with no I/O per request.
+
+    verify(token)
+      ├─ seen before, before its exp? ─► the same VerifiedToken (a dict lookup)
+      └─ otherwise ─► fast_jws.read         shape, header: alg, kid, typ at+jwt, no crit/jku/...
+                      jwks.cached / .key    the published key of that kid (refetch if unknown,
+                                            rate-limited)
+                      verified_payload      the key's own alg, the signature, a JSON object
+                      claims                iss, aud, exp, nbf, iat (leeway <= 60 s), sub,
+                                            client_id, jti (RFC 9068 §4), scope, gid
+      then, every time, cached or not ─► revocations.kills(facts, now)? ─► TokenRejected
+                                         (a RevocationSet whose feed is lost: FeedUnavailable,
+                                         unless its fallback vouches for the token)
+
+The cache is keyed by the whole token string, holds only tokens that passed every check,
+is bounded (least recently used leaves first) and never serves a token past its `exp`:
+after that the full check runs again, leeway included, and refuses it soon after. It
+forgets every token of a key the issuer stops publishing. Revocation is not cached: a
+token revoked a moment ago is refused on its next use (docs/revocation.md).
+"""
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType, TracebackType
+from typing import Any, Final, NamedTuple, Protocol, Self, TypeGuard
+
+import httpx
+
+from gatepass.clock import Clock, SystemClock
+from gatepass.resource.errors import FeedUnavailable, ScopeMissing, TokenRejected
+from gatepass.resource.fast_jws import Reader, verified_payload
+from gatepass.resource.jwks import MIN_REFETCH_INTERVAL_SECONDS, JwksCache
+from gatepass.resource.revocations import RevocationSet, Verdict
+from gatepass.tokens.revocation_event import TokenFacts
+
+TYP: Final = "at+jwt"  # RFC 9068 §2.1
+MAX_LEEWAY_SECONDS: Final = 60
+DEFAULT_LEEWAY_SECONDS: Final = 30
+DEFAULT_CACHE_SIZE: Final = 10_000
+
+
+class RevocationCheck(Protocol):
+    """What the verifier asks of a revocation set: revocations.py's RevocationSet, or any
+    object with the same synchronous `kills`."""
+
+    def kills(self, facts: TokenFacts, now: float) -> bool:
+        """Whether a known revocation makes the token with these facts unacceptable."""
+        ...
+
+
+class VerifiedToken(NamedTuple):
+    """An access token that passed every check: immutable, and shared by every request
+    that presents the same token (its claims are a read-only view). A NamedTuple rather
+    than a dataclass because one is built per token verified: a tenth of the cost."""
+
+    token_claims: Mapping[str, Any]
+    subject: str
+    client_id: str
+    scopes: frozenset[str]
+    audience: tuple[str, ...]
+    expires_at: float
+    issued_at: float
+    jti: str
+    grant_id: str | None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def require_scope(self, *scopes: str) -> None:
+        """ScopeMissing (403 insufficient_scope) unless every one of `scopes` was granted."""
+        if not scopes:
+            raise TypeError("name at least one scope")
+        if not self.scopes.issuperset(scopes):
+            raise ScopeMissing(*scopes)
+
+
+class TokenVerifier:
+    """Verifies one issuer's access tokens for one resource server (one or more audiences).
+
+    `async with TokenVerifier(...)` (or `await start()` / `await aclose()`) fetches the
+    keys before the first request; without it the first `verify` does.
+    """
+
+    def __init__(
+        self,
+        issuer: str,
+        audience: str | Iterable[str],
+        *,
+        leeway: int = DEFAULT_LEEWAY_SECONDS,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        http: httpx.AsyncClient | None = None,
+        jwks: JwksCache | None = None,
+        revocations: RevocationCheck | None = None,
+        clock: Clock | None = None,
+        min_refetch_interval: float = MIN_REFETCH_INTERVAL_SECONDS,
+    ) -> None:
+        if not isinstance(leeway, int) or not 0 <= leeway <= MAX_LEEWAY_SECONDS:
+            raise ValueError(f"leeway is 0 to {MAX_LEEWAY_SECONDS} seconds")  # SECURITY.md
+        if cache_size < 0:
+            raise ValueError("cache_size is 0 (no cache) or more")
+        audiences = frozenset([audience] if isinstance(audience, str) else audience)
+        if not audiences or not all(isinstance(a, str) and a for a in audiences):
+            raise ValueError("audience: this resource server's identifier(s)")
+        if jwks is not None and jwks.issuer != issuer:
+            raise ValueError("the JWKS cache belongs to another issuer")
+        self.issuer = issuer
+        self.audiences = audiences
+        self.leeway = leeway
+        self._clock = clock or SystemClock()
+        self._now = self._clock.now
+        self._owns_jwks = jwks is None
+        self._jwks = jwks or JwksCache(
+            issuer, http=http, clock=self._clock, min_refetch_interval=min_refetch_interval
+        )
+        self._jwks.on_keys_dropped(self._forget_keys)
+        self._revocations = revocations
+        self._reader = Reader(TYP)
+        self._cache_size = cache_size
+        # token -> (serve from the cache until, the result, its facts for revocation checks)
+        # (facts are None when there is no revocation set to ask)
+        self._cache: OrderedDict[str, tuple[float, VerifiedToken, Any]] = OrderedDict()
+
+    @property
+    def jwks(self) -> JwksCache:
+        """The issuer's keys this verifier uses."""
+        return self._jwks
+
+    async def start(self) -> None:
+        """Fetch the issuer's keys now; IssuerUnavailable if none can be had."""
+        await self._jwks.start()
+
+    async def aclose(self) -> None:
+        if self._owns_jwks:
+            await self._jwks.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def verify(self, token: str) -> VerifiedToken:
+        """The verified token, or TokenRejected (FeedUnavailable / IssuerUnavailable when it
+        cannot be decided now)."""
+        # One flat function: this runs per request, and every call and object counts.
+        now = self._now()
+        if type(token) is not str:
+            raise TokenRejected("not a string")
+        hit = self._cache.get(token)
+        if hit is not None and now < hit[0]:
+            self._cache.move_to_end(token)
+            if self._revocations is not None and self._revocations.kills(hit[2], now):
+                await self._second_opinion(token, hit[2], now)
+            return hit[1]
+        signed = self._reader.read(token)
+        kid = signed.kid
+        key = self._jwks.cached(kid, now) or await self._jwks.key(kid)
+        if key is None:
+            raise TokenRejected(f"unknown kid {kid[:64]!r}")
+        claims = verified_payload(signed, key)
+        verified = self._checked(claims, now)
+        facts = None
+        if self._revocations is not None:
+            facts = TokenFacts(verified.jti, verified.subject, verified.issued_at,
+                               verified.grant_id, _session_of(claims))  # fmt: skip
+            if self._revocations.kills(facts, now):
+                await self._second_opinion(token, facts, now)
+        if self._cache_size:
+            self._remember(token, verified, facts)
+        return verified
+
+    async def _second_opinion(self, token: str, facts: TokenFacts, now: float) -> None:
+        """`kills` said no. A RevocationSet tells revoked from cannot-vouch (its feed is
+        lost: 503, fail closed) and may ask its fallback about the latter; returns only
+        if the fallback vouches for the token."""
+        revocations = self._revocations
+        if isinstance(revocations, RevocationSet):
+            verdict = await revocations.check(facts, now, token)
+            if verdict is Verdict.ACCEPT:
+                return
+            if verdict is Verdict.FEED_UNAVAILABLE:
+                raise FeedUnavailable("the revocation feed cannot vouch for this token")
+        raise TokenRejected("revoked")
+
+    def _checked(self, claims: dict[str, Any], now: float) -> VerifiedToken:
+        """RFC 9068 §4 and RFC 7519 §4.1: the claims a resource server must check."""
+        get, leeway = claims.get, self.leeway
+        exp, iat, nbf = get("exp"), get("iat"), get("nbf")
+        # NumericDate (RFC 7519 §2): a finite JSON number; a boolean is none.
+        if not (_is_time(exp) and _is_time(iat)):
+            raise TokenRejected("exp and iat are required numbers")
+        if now >= exp + leeway:
+            raise TokenRejected("expired")
+        if iat > now + leeway:
+            raise TokenRejected("issued in the future")
+        if nbf is not None and not (_is_time(nbf) and nbf <= now + leeway):
+            raise TokenRejected("not yet valid")
+        if get("iss") != self.issuer:
+            raise TokenRejected("wrong issuer")
+        aud = get("aud")
+        # RFC 7519 §4.1.3: one string, or an array of strings.
+        audience = (aud,) if type(aud) is str else _audience_list(aud)
+        if self.audiences.isdisjoint(audience):
+            raise TokenRejected("not for this audience")  # R24: refuse tokens meant elsewhere
+        sub, client_id, jti = get("sub"), get("client_id"), get("jti")
+        scope, gid = get("scope", ""), get("gid")
+        if not (type(sub) is str and type(client_id) is str and type(jti) is str):
+            raise TokenRejected("sub, client_id and jti are required strings")
+        if not (sub and client_id and jti):
+            raise TokenRejected("sub, client_id and jti are required strings")
+        if type(scope) is not str or not (gid is None or (type(gid) is str and gid)):
+            raise TokenRejected("scope or gid malformed")
+        fields = (
+            MappingProxyType(claims), sub, client_id, frozenset(scope.split()), audience,
+            exp, iat, jti, gid,
+        )  # fmt: skip
+        return tuple.__new__(VerifiedToken, fields)  # VerifiedToken(*fields), a frame less
+
+    def _remember(self, token: str, verified: VerifiedToken, facts: TokenFacts | None) -> None:
+        # Served from the cache until exp, never after: past it, the full check decides.
+        self._cache[token] = (verified.expires_at, verified, facts)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _forget_keys(self, kids: frozenset[str]) -> None:
+        """The issuer stopped publishing (or changed) these keys: tokens they verified go."""
+        del kids  # the cache does not record which key verified what: forget everything
+        self._cache.clear()
+
+
+def _is_time(value: Any) -> TypeGuard[float]:
+    kind = type(value)
+    return kind is int or (kind is float and math.isfinite(value))
+
+
+def _is_name(value: Any) -> TypeGuard[str]:
+    return type(value) is str and value != ""
+
+
+def _session_of(claims: Mapping[str, Any]) -> str | None:
+    """The login session behind the token, when the issuer names one (`sid`)."""
+    sid = claims.get("sid")
+    return sid if _is_name(sid) else None
+
+
+def _audience_list(aud: Any) -> tuple[str, ...]:
+    if type(aud) is list and aud and all(_is_name(a) for a in aud):
+        return tuple(aud)
+    raise TokenRejected("aud missing or malformed")
