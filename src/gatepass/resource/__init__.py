@@ -25,6 +25,7 @@ from gatepass.resource.errors import (
 )
 from gatepass.resource.feed_task import FeedBroken
 from gatepass.resource.feeds import HttpRevocationFeed, RedisRevocationFeed
+from gatepass.resource.introspection import introspection_fallback
 from gatepass.resource.jwks import JwksCache
 from gatepass.resource.revocations import RevocationSet, Verdict
 from gatepass.resource.sessions import (  # sessions.py: apps on gatepass's own site
@@ -56,5 +57,6 @@ __all__ = [
     "Verdict",
     "VerifiedSession",
     "VerifiedToken",
+    "introspection_fallback",
     "token_from_headers",
 ]
