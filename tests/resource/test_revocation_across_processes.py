@@ -7,6 +7,7 @@ the revocation feed from the same Redis, each its own process.
 """
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -15,16 +16,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from tests.live_server import LiveServer, free_port, live_server, scratch_postgres_and_redis
-from tests.support import POSTGRES_ADMIN_URL, REDIS_URL
+from tests.support import PASSWORD, POSTGRES_ADMIN_URL, REDIS_URL, csrf_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api_starlette" / "app.py"
 START_SECONDS = 30.0
 REFUSAL_WAIT_SECONDS = 10.0  # a bound on the wait, not a performance assertion
+REDIRECT_URI = "https://orders.example.com/callback"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,16 @@ def orders(setup: Setup, token: str) -> httpx.Response:
     )
 
 
+def first_refusal(setup: Setup, token: str) -> httpx.Response:
+    """The API's first answer other than 200 (or its last 200, once the wait is over)."""
+    deadline = time.monotonic() + REFUSAL_WAIT_SECONDS
+    answer = orders(setup, token)
+    while answer.status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        answer = orders(setup, token)
+    return answer
+
+
 def test_a_token_revoked_at_gatepass_is_refused_by_the_api_in_another_process(
     setup: Setup,
 ) -> None:
@@ -109,11 +122,7 @@ def test_a_token_revoked_at_gatepass_is_refused_by_the_api_in_another_process(
         f"{setup.gatepass.url}/revoke", data={"token": token}, headers=setup.basic(), timeout=10
     )
     assert revoked.status_code == 200
-    deadline = time.monotonic() + REFUSAL_WAIT_SECONDS
-    answer = orders(setup, token)
-    while answer.status_code == 200 and time.monotonic() < deadline:
-        time.sleep(0.02)
-        answer = orders(setup, token)
+    answer = first_refusal(setup, token)
     assert answer.status_code == 401
     assert 'error="invalid_token"' in answer.headers["www-authenticate"]
     # Another token of the same client is untouched.
@@ -123,3 +132,44 @@ def test_a_token_revoked_at_gatepass_is_refused_by_the_api_in_another_process(
 def test_the_api_keeps_accepting_tokens_that_were_never_revoked(setup: Setup) -> None:
     tokens = [new_token(setup) for _ in range(3)]
     assert [orders(setup, token).status_code for token in tokens] == [200] * 3
+
+
+def test_log_out_everywhere_reaches_the_api_in_another_process(setup: Setup) -> None:
+    args = ["client", "create", "Orders web", "--json", "--first-party"]
+    args += ["--redirect-uri", REDIRECT_URI, "--scope", "openid", "--scope", "orders:read"]
+    app = json.loads(setup.gatepass.cli(*args))
+    issuer = setup.gatepass.url
+    with httpx.Client(base_url=issuer, timeout=10, follow_redirects=False) as browser:
+        page = browser.get("/signup")
+        email = f"orders-{time.monotonic_ns()}@example.com"
+        form = {"csrf_token": csrf_of(page.text), "email": email, "password": PASSWORD}
+        assert browser.post("/signup", data=form, headers={"Origin": issuer}).status_code == 303
+        verifier = "v" * 64
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        query = {
+            "response_type": "code",
+            "client_id": app["client_id"],
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid orders:read",
+            "code_challenge": challenge.decode().rstrip("="),
+            "code_challenge_method": "S256",
+        }
+        landed = browser.get("/authorize", params=query)
+        [code] = parse_qs(urlsplit(landed.headers["location"]).query)["code"]
+        exchange = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        }
+        raw = f"{app['client_id']}:{app['client_secret']}".encode()
+        basic = {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        token = browser.post("/token", data=exchange, headers=basic).json()["access_token"]
+        assert orders(setup, token).status_code == 200
+        account = browser.get("/account")
+        everywhere = {"csrf_token": csrf_of(account.text)}
+        ended = browser.post(
+            "/account/logout-everywhere", data=everywhere, headers={"Origin": issuer}
+        )
+        assert ended.status_code == 303
+    assert first_refusal(setup, token).status_code == 401
