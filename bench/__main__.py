@@ -1,7 +1,9 @@
 """`python -m bench [--quick] [--json | --markdown]`: session check per backend beside a raw
 redis-py GET, login cost, token rates per algorithm, and the token endpoint on a live server:
 the authorization-code exchange per backend, client_credentials and refresh_token per
-backend and access-token algorithm."""
+backend and access-token algorithm; and the resource toolkit: token verification per
+algorithm beside raw `cryptography` and PyJWT, a protected Starlette endpoint beside the
+same one open, and revocation propagation to a verifier in another process."""
 
 import argparse
 import asyncio
@@ -17,7 +19,7 @@ import redis
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from bench import exchange, grants, login, redis_probe, report, tokens
+from bench import exchange, grants, login, redis_probe, report, resource, tokens
 from bench.environment import (
     BACKENDS,
     REDIS_URL,
@@ -48,10 +50,15 @@ class Mode:
     round_trip_checks: int
     token_seconds: float  # measured, per token case (one signature is ~0.1-1 ms)
     token_warmup: float
+    revocations: int  # revoked one at a time, each timed to its refusal elsewhere
 
     @property
     def token_timing(self) -> tokens.Timing:
         return tokens.Timing(self.token_seconds, self.token_warmup, self.slices)
+
+    @property
+    def request_timing(self) -> tokens.Timing:
+        return tokens.Timing(self.seconds, self.warmup, self.slices)
 
 
 MODES = {
@@ -64,6 +71,7 @@ MODES = {
         round_trip_checks=1000,
         token_seconds=2.0,
         token_warmup=0.3,
+        revocations=200,
     ),
     "quick": Mode(
         "quick",
@@ -74,6 +82,7 @@ MODES = {
         round_trip_checks=200,
         token_seconds=0.5,
         token_warmup=0.1,
+        revocations=50,
     ),
 }
 
@@ -226,6 +235,16 @@ async def run(mode: Mode, levels: list[int]) -> dict[str, Any]:
                 results["exchange"]["backends"][name] = code_exchange
                 for grant, by_alg in by_grant.items():
                     results["grants"][grant][name] = by_alg
+                if name == "redis":  # SQLite records, the Redis feed: what issue 5 asks
+                    results["resource"] = await resource.resource_figures(
+                        stack,
+                        workdir,
+                        token_timing=mode.token_timing,
+                        endpoint_timing=mode.request_timing,
+                        concurrency=max(levels),
+                        revocations=mode.revocations,
+                        progress=_progress,
+                    )
     results["targets"] = _targets(results)
     return results
 
@@ -234,7 +253,10 @@ def _targets(results: dict[str, Any]) -> dict[str, Any]:
     ratios = results["redis"]["paired_ratio"]
     trips = results["redis"]["round_trips"]["round_trips_per_check"]
     record = results["redis"]["memory"]["session_record_bytes"]
+    goals = [m for m in results["resource"]["metrics"] if m["goal"] is not None]
     return {
+        "resource_goals": {m["name"]: m["met"] for m in goals},
+        "resource_goals_met": all(m["met"] for m in goals),
         "ratio_to_raw_get": ratios,
         "ratio_target": TARGET_RATIO,
         "ratio_met": all(r >= TARGET_RATIO for r in ratios.values()),
@@ -263,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     output.add_argument(
         "--markdown",
         action="store_true",
-        help="print the token-endpoint figures as Markdown tables (as in bench/README.md)",
+        help="print the token-endpoint and resource-toolkit figures as Markdown (bench/README.md)",
     )
     parser.add_argument(
         "--concurrency",

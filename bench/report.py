@@ -4,6 +4,7 @@ import os
 import textwrap
 from typing import Any
 
+from bench import resource_report
 from bench.workload import Throughput
 
 GRANT_ORDER = ("client_credentials", "refresh_token")
@@ -298,7 +299,8 @@ def _grant_notes(results: dict[str, Any]) -> list[str]:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """The token-endpoint figures as Markdown tables: what bench/README.md quotes."""
+    """The token-endpoint and resource-toolkit figures as Markdown: what bench/README.md
+    quotes."""
     v = results["versions"]
     lines = [
         f"{results['mode']} mode, {results['seconds_per_case']:g} s per case after "
@@ -318,6 +320,7 @@ def markdown(results: dict[str, Any]) -> str:
             )
     for grant, backend, alg, t, cpu, vs_code in _grant_rows(results):
         lines.append(_markdown_row(grant, backend, alg, t, cpu, vs_code))
+    lines += resource_report.markdown(results)
     return "\n".join(lines)
 
 
@@ -341,5 +344,6 @@ def render(results: dict[str, Any]) -> str:
         _tokens,
         _exchange,
         grant_table,
+        resource_report.render,
     )
     return "\n".join(line for section in sections for line in section(results))

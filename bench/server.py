@@ -36,12 +36,18 @@ class Server:
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time of the server process so far (Linux /proc), or None."""
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return None
-        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.pid)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process `pid` so far, its threads included (Linux /proc),
+    or None where there is no /proc. Clock-tick resolution: trust it over many requests."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -88,7 +94,7 @@ async def live_server(settings: Settings, workdir: Path, name: str) -> AsyncIter
         await _wait_until_healthy(process, server)
         yield server
     finally:
-        await _stop(process)
+        await stop(process)
 
 
 async def _wait_until_healthy(process: asyncio.subprocess.Process, server: Server) -> None:
@@ -96,15 +102,16 @@ async def _wait_until_healthy(process: asyncio.subprocess.Process, server: Serve
     async with httpx.AsyncClient(base_url=server.url, timeout=1.0) as client:
         while asyncio.get_running_loop().time() < deadline:
             if process.returncode is not None:
-                raise BenchError(f"gatepass serve exited: {_tail(server.log)}")
+                raise BenchError(f"gatepass serve exited: {tail(server.log)}")
             with contextlib.suppress(httpx.HTTPError):
                 if (await client.get("/healthz")).status_code == 200:
                     return
             await asyncio.sleep(0.1)
-    raise BenchError(f"gatepass serve not healthy after {STARTUP_SECONDS:g} s: {_tail(server.log)}")
+    raise BenchError(f"gatepass serve not healthy after {STARTUP_SECONDS:g} s: {tail(server.log)}")
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def stop(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL after STOP_SECONDS; returns once the process is gone."""
     if process.returncode is not None:
         return
     process.terminate()
@@ -115,7 +122,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
         await process.wait()
 
 
-def _tail(log: Path, lines: int = 20) -> str:
+def tail(log: Path, lines: int = 20) -> str:
     """The end of the server's log, for a failure message (the log dies with the run)."""
     text = log.read_text(errors="replace").strip().splitlines()
     return "\n".join(["", *text[-lines:]]) if text else "(no output)"

@@ -1,0 +1,200 @@
+"""The resource-toolkit benchmark (bench/resource.py and its parts) against the real thing:
+a live `gatepass serve` on SQLite + Redis, a verifier in another process, uvicorn apps.
+What it times must be right answers (valid tokens accepted, revoked ones refused, the
+protected endpoint really protected), and its figures must reach the reports. Nothing
+here asserts on a rate or a latency."""
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from bench import endpoint, report, resource, verify_rates
+from bench.environment import PASSWORD, BenchError, Stack, argon2_parameters, manager_for
+from bench.tokens import Timing
+from bench.workload import Operation
+
+from gatepass.accounts.model import User
+from gatepass.clock import SystemClock
+from gatepass.config import Settings
+from gatepass.crypto.passwords import PasswordHasher
+from gatepass.keys.ring import KeyRing
+from gatepass.resource import JwksCache, TokenVerifier
+from gatepass.storage.backends import Backends
+from gatepass.web.app import build_key_ring
+from tests.support import web_client
+
+TINY = Timing(seconds=0.05, warmup=0.01, slices=1)
+
+
+@pytest.fixture
+def backend() -> str:
+    """SQLite for the records, Redis for the revocation feed: what the bench runs on."""
+    return "redis"
+
+
+@pytest.fixture
+async def stack(settings: Settings, backends: Backends) -> Stack:
+    hasher = PasswordHasher(argon2_parameters(settings))
+    now = time.time()
+    user = User(
+        str(uuid.uuid4()), "u@bench.example", "", hasher.hash_sync(PASSWORD), False, now, now
+    )
+    await backends.users.add(user)
+    return Stack(
+        "redis", settings, backends, manager_for(settings, backends), hasher, [user.id], [], []
+    )
+
+
+@pytest.fixture
+async def ring(settings: Settings, backends: Backends) -> KeyRing:
+    ring = build_key_ring(settings, backends, SystemClock())
+    await ring.start()
+    return ring
+
+
+@pytest.fixture
+async def jwks(settings: Settings, backends: Backends) -> AsyncIterator[JwksCache]:
+    """The keys as a verifier fetches them, from the real app (in-process here)."""
+    async with web_client(settings, backends) as http:
+        cache = JwksCache(settings.issuer, http=http)
+        await cache.start()
+        yield cache
+        await cache.aclose()
+
+
+async def answers(op: Operation) -> bool:
+    """What the workload counts: True, or an error (False or an exception)."""
+    try:
+        return await op(0)
+    except Exception:
+        return False
+
+
+def tampered(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The same tokens with one claim changed under the old signature."""
+    out = []
+    for token, jti in pairs:
+        header, payload, signature = token.split(".")
+        forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BA")
+        out.append((f"{header}.{forged}.{signature}", jti))
+    return out
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
+async def test_every_verify_case_accepts_real_tokens_and_none_accepts_forged_ones(
+    settings: Settings, ring: KeyRing, jwks: JwksCache, alg: str
+) -> None:
+    pairs = await verify_rates._tokens(settings, ring, alg)
+    assert len({jti for _, jti in pairs}) == verify_rates.BATCH  # distinct tokens
+    audience = settings.access_token_audience
+    public = jwks.cached(jwt.get_unverified_header(pairs[0][0])["kid"], time.time())
+    assert public is not None
+    assert public.alg == alg
+
+    verifier = TokenVerifier(settings.issuer, audience, jwks=jwks)
+
+    def cases(batch: list[tuple[str, str]]) -> list[Operation]:
+        return [
+            verify_rates._raw(alg, public.public_key(), [token for token, _ in batch]),
+            verify_rates._pyjwt(alg, public.public_key(), verifier, batch),
+            verify_rates._ours(verifier, batch),
+        ]
+
+    assert [await answers(op) for op in cases(pairs)] == [True, True, True]
+    assert [await answers(op) for op in cases(tampered(pairs))] == [False, False, False]
+
+
+@pytest.mark.parametrize(
+    ("goal", "value", "ratio", "met"),
+    [
+        ("ratio >= 0.90", 1.0, 0.91, True),
+        ("ratio >= 0.90", 1.0, 0.89, False),
+        ("ratio >= 20", None, 20.0, True),
+        ("value < 100", 99.9, None, True),
+        ("value < 100", 100.0, None, False),
+        ("value < 100", None, None, False),
+        (None, 1.0, 1.0, None),
+    ],
+    ids=[
+        "a ratio at the goal's share meets it",
+        "a ratio below it misses",
+        "a ratio exactly at the goal meets it",
+        "a latency under the bound meets it",
+        "a latency at the bound misses",
+        "a figure that was not measured misses",
+        "no goal, no verdict",
+    ],
+)
+def test_goals_are_judged_on_the_figure_they_name(
+    goal: str | None, value: float | None, ratio: float | None, met: bool | None
+) -> None:
+    assert resource._metric("x", value, "u", "b", 1.0, ratio, goal)["met"] is met
+
+
+async def test_one_run_on_a_live_server_measures_right_answers_and_reports_them(
+    stack: Stack, tmp_path: Path
+) -> None:
+    figures = await resource.resource_figures(
+        stack,
+        tmp_path,
+        token_timing=TINY,
+        endpoint_timing=Timing(seconds=0.2, warmup=0.05, slices=2),
+        concurrency=2,
+        revocations=3,
+        progress=lambda message: None,
+    )
+    spread = figures["propagation"]
+    # Each revoked token was accepted by the other process first, then refused as revoked.
+    assert (spread["refused"], spread["errors"]) == (3, 0)
+    assert 0 < spread["remaining_lifetime_seconds"]["median"] <= stack.settings.access_token_ttl
+    for entry in figures["verify"]["algorithms"].values():
+        for case in entry["cases"].values():
+            assert case["verifications"] > 0
+            assert case["failed_batches"] == 0
+    assert figures["verify"]["revocations_held"] == 3  # the feed delivered them in-process
+    requests = figures["endpoint"]["requests"]
+    assert requests["open"].ops > 0
+    assert requests["protected"].ops > 0
+    assert requests["open"].errors == requests["protected"].errors == 0
+
+    keys = {"name", "value", "unit", "baseline", "baseline_value", "ratio", "goal", "met"}
+    assert all(set(m) == keys for m in figures["metrics"])
+    names = {m["name"] for m in figures["metrics"]}
+    assert {"endpoint_protected_vs_open", "revocation_propagation_p99"} <= names
+    assert "verify_uncached_ES256_vs_raw" in names
+    assert "verify_cached_set_RS256_vs_raw" in names
+
+    results: dict[str, Any] = {"resource": figures, "token_seconds_per_case": 0.05, "slices": 1}
+    text = "\n".join(report.resource_report.render(results))
+    assert "Revocation propagation" in text
+    assert "verify, cached + set" in text
+    table = "\n".join(report.resource_report.markdown(results))
+    assert "| ES256 | verify, uncached |" in table
+
+
+async def test_the_endpoint_bench_refuses_to_time_an_unprotected_app(tmp_path: Path) -> None:
+    """If the 'protected' app let a request without a token through, the comparison
+    would be meaningless: the sanity check stops the run instead."""
+    async with (
+        endpoint.app_server("open", tmp_path) as open_app,
+        endpoint.app_server("also-open", tmp_path) as not_protected,
+    ):
+        with pytest.raises(BenchError, match="without a token"):
+            await endpoint._sanity(open_app, not_protected, "any-token")
+
+
+async def test_the_bare_client_reads_answers_by_content_length(
+    tmp_path: Path,
+) -> None:
+    async with endpoint.app_server("open", tmp_path) as app:
+        connection = await endpoint.Connection.open(app.port)
+        try:
+            answers = [await connection.request(endpoint.request(app.port, None)) for _ in range(3)]
+        finally:
+            await connection.close()
+    assert [status for status, _ in answers] == [200, 200, 200]
+    assert all(body == answers[0][1] and body.startswith(b'{"orders"') for _, body in answers)
