@@ -42,23 +42,28 @@ def oauth_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]
             client = await check_client(request, gp, form)
             status, body = await handler(request, gp, client, form)
             return json_response(status, {}, body)
-        except OAuthError as exc:
-            log.info("%s refused: %s (%s)", request.url.path, exc.error, exc.debug)
-            status, headers, error = exc.as_response()
-            return json_response(status, headers, error)
-        except Throttled as exc:
-            return json_response(
-                429,
-                {"Retry-After": str(exc.retry_after_seconds)},
-                {"error": "invalid_client", "error_description": "Too many failed attempts."},
-            )
-        except StoreUnavailable as exc:
-            log.warning("%s: storage unavailable: %s", request.url.path, exc)
-            retry = str(StoreUnavailable.retry_after_seconds)
-            body = {"error": "temporarily_unavailable", "error_description": "Try again shortly."}
-            return json_response(503, {"Retry-After": retry}, body)
+        except (OAuthError, Throttled, StoreUnavailable) as exc:
+            return error_response(request, exc)
 
     return endpoint
+
+
+def error_response(request: Request, exc: OAuthError | Throttled | StoreUnavailable) -> Response:
+    """The RFC 6749 §5.2 JSON answer to a refused or unanswerable back-channel request."""
+    if isinstance(exc, OAuthError):
+        log.info("%s refused: %s (%s)", request.url.path, exc.error, exc.debug)
+        status, headers, error = exc.as_response()
+        return json_response(status, headers, error)
+    if isinstance(exc, Throttled):
+        return json_response(
+            429,
+            {"Retry-After": str(exc.retry_after_seconds)},
+            {"error": "invalid_client", "error_description": "Too many failed attempts."},
+        )
+    log.warning("%s: storage unavailable: %s", request.url.path, exc)
+    retry = str(StoreUnavailable.retry_after_seconds)
+    body = {"error": "temporarily_unavailable", "error_description": "Try again shortly."}
+    return json_response(503, {"Retry-After": retry}, body)
 
 
 async def _form(request: Request) -> dict[str, str]:

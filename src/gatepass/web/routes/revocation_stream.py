@@ -32,7 +32,7 @@ from gatepass.oauth.errors import NO_STORE, InvalidClient, InvalidRequest, OAuth
 from gatepass.throttle.limiter import Throttled
 from gatepass.tokens.revocation import MAX_PAGE, Revocations
 from gatepass.tokens.revocation_event import RevocationEvent
-from gatepass.web.oauth_endpoint import check_client, json_response
+from gatepass.web.oauth_endpoint import check_client, error_response
 from gatepass.web.state import services
 
 log = logging.getLogger("gatepass.revocation")
@@ -127,21 +127,8 @@ async def stream_revocations(request: Request) -> Response:
         if watch.streams >= MAX_STREAMS:
             raise StoreUnavailable("too many revocation streams")
         first = await gp.grants.revocations.since(cursor, MAX_PAGE)
-    except OAuthError as exc:
-        log.info("%s refused: %s (%s)", request.url.path, exc.error, exc.debug)
-        status, headers, error = exc.as_response()
-        return json_response(status, headers, error)
-    except Throttled as exc:
-        return json_response(
-            429,
-            {"Retry-After": str(exc.retry_after_seconds)},
-            {"error": "invalid_client", "error_description": "Too many failed attempts."},
-        )
-    except StoreUnavailable as exc:
-        log.warning("%s: unavailable: %s", request.url.path, exc)
-        retry = str(StoreUnavailable.retry_after_seconds)
-        body = {"error": "temporarily_unavailable", "error_description": "Try again shortly."}
-        return json_response(503, {"Retry-After": retry}, body)
+    except (OAuthError, Throttled, StoreUnavailable) as exc:
+        return error_response(request, exc)
     return StreamingResponse(
         _events(gp.grants.revocations, watch, cursor, first),
         media_type="text/event-stream",
