@@ -5,7 +5,9 @@ verifier must do"), so a revoked token is refused with no I/O per request.
                          grant gid  ├─► the event, until its `until`     (prune: a heap by
                          session sid┘                                      `until`)
                          subject sub ─► the latest not-before
-    verifier ──kills(facts, now)──► at most four dict lookups, then the two rules below
+    verifier ──vouches(jti, sub, iat, gid, sid, now)──► four dict lookups: nothing on
+                                 record for the token, no hole, feed live? then accept
+             ──kills(facts, now)──► otherwise, the events found, then the two rules below
 
 What the set does not know, it does not accept (never silently a revoked token):
 
@@ -117,6 +119,13 @@ class RevocationSet:
         # Born lost, with no grace: a set that never caught up knows nothing.
         self._lost_at: float | None = self.clock.now()
         self._grace_until = self._lost_at
+        # What `vouches` knows of the feed and the holes (_quieten): until when a hole may
+        # be open, and the tokens it may cover, those issued before `_hole_before`.
+        self._quiet_from = self._hole_before = math.inf
+        # Grows with every change that could make the set refuse a token it vouched for:
+        # an event applied, the feed lost or restored. While it stands, a `vouches` answer
+        # stands (time only ends events and closes holes), so a verifier may reuse it.
+        self.generation = 0
 
     # -- what verifiers ask -------------------------------------------------------------
 
@@ -138,7 +147,25 @@ class RevocationSet:
 
     def kills(self, facts: TokenFacts, now: float) -> bool:
         """Whether the token must be refused: revoked, or one the set cannot vouch for."""
+        if self.vouches(facts.jti, facts.sub, facts.iat, facts.gid, facts.sid, now):
+            return False
         return self.verdict(facts, now) is not Verdict.ACCEPT
+
+    def vouches(
+        self, jti: str, sub: str, iat: float, gid: str | None, sid: str | None, now: float
+    ) -> bool:
+        """True if `verdict` would ACCEPT the token for certain, decided from what is on
+        record for these identifiers alone: no event for its jti, grant or session, none
+        for its subject that can kill it, the feed live and no hole that may cover it.
+        False: ask `verdict` (or `check`). The verifier's every-request path: no object
+        is built."""
+        if (now < self._quiet_from and iat < self._hole_before) or jti in self._tokens:
+            return False
+        if gid in self._grants or sid in self._sessions:  # None is never on record
+            return False
+        standing = self._subjects.get(sub)
+        # RevocationEvent.kills: a subject's event kills only tokens issued before `at`.
+        return standing is None or iat >= standing.at
 
     async def check(self, facts: TokenFacts, now: float, token: str) -> Verdict:
         """`verdict`, with the fallback (if configured) asked about the tokens the set
@@ -187,6 +214,7 @@ class RevocationSet:
             self._make_room(now)
             self._size += 1
         held[event.id] = event
+        self.generation += 1
         heapq.heappush(self._expiry, (event.until, event.seq, event.kind, event.id))
         if len(self._expiry) > 2 * self.max_entries + 64:
             self._rebuild_expiry()
@@ -209,6 +237,8 @@ class RevocationSet:
             return  # lost already: the earlier moment stands
         self._lost_at = self.clock.now() if at is None else at
         self._grace_until = self._lost_at + self.max_gap_seconds
+        self._quieten()
+        self.generation += 1
         log.warning("revocation feed lost; refusing older tokens after %ss", self.max_gap_seconds)
 
     def feed_restored(self, *, missed_before: float | None = None, whole_log: bool = False) -> None:
@@ -230,6 +260,8 @@ class RevocationSet:
         if self._lost_at is not None:
             log.info("revocation feed caught up at seq %d", self.cursor)
         self._lost_at = None
+        self._quieten()
+        self.generation += 1
 
     @property
     def connected(self) -> bool:
@@ -253,6 +285,16 @@ class RevocationSet:
             self._full = False
         return gone
 
+    def _quieten(self) -> None:
+        """What `vouches` needs after the feed or a hole changed. While the feed is lost,
+        nothing is vouched for (the grace is `verdict`'s); else a token is, once every hole
+        has closed or if it was issued after what any hole may cover (`_Hole.covers`)."""
+        if self._lost_at is not None:
+            self._quiet_from = self._hole_before = math.inf
+        else:
+            self._quiet_from = max(self._gap_hole.until, self._cap_hole.until)
+            self._hole_before = max(self._gap_hole.before, self._cap_hole.before)
+
     def _make_room(self, now: float) -> None:
         if self._size < self.max_entries:
             return
@@ -264,6 +306,7 @@ class RevocationSet:
                 self.evicted += 1
                 # What it killed was issued by `at`; all of it has expired at `until`.
                 self._cap_hole.widen(event.at + self.skew_seconds, event.until)
+        self._quieten()
         if not self._full:
             self._full = True
             log.warning(

@@ -8,20 +8,28 @@
                       verified_payload      the key's own alg, the signature, a JSON object
                       claims                iss, aud, exp, nbf, iat (leeway <= 60 s), sub,
                                             client_id, jti (RFC 9068 §4), scope, gid
-      then, every time, cached or not ─► revocations.kills(facts, now)? ─► TokenRejected
-                                         (a RevocationSet whose feed is lost: FeedUnavailable,
-                                         unless its fallback vouches for the token)
+      then, every time, cached or not ─► revocations: a RevocationSet `vouches` for the token
+                                         (a few dict lookups; for a cached token, nothing if
+                                         the set's generation is the one that vouched), or
+                                         its `check` decides; another RevocationCheck:
+                                         `kills`? ─► TokenRejected (a RevocationSet whose feed
+                                         is lost: FeedUnavailable, unless its fallback vouches
+                                         for the token)
 
 The cache is keyed by the whole token string, holds only tokens that passed every check,
 is bounded (least recently used leaves first) and never serves a token past its `exp`:
 after that the full check runs again, leeway included, and refuses it soon after. It
-forgets every token of a key the issuer stops publishing. Revocation is not cached: a
+forgets every token of a key the issuer stops publishing. Revocation is not cached, but
+for what cannot change: a RevocationSet's `generation` moves with every event, loss or
+catch-up of its feed, and a token it vouched for is asked again once it has moved, so a
 token revoked a moment ago is refused on its next use (docs/revocation.md).
 """
 
 import math
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from types import MappingProxyType, TracebackType
 from typing import Any, Final, NamedTuple, Protocol, Self, TypeGuard
 
@@ -38,6 +46,13 @@ TYP: Final = "at+jwt"  # RFC 9068 §2.1
 MAX_LEEWAY_SECONDS: Final = 60
 DEFAULT_LEEWAY_SECONDS: Final = 30
 DEFAULT_CACHE_SIZE: Final = 10_000
+_SCOPE_CACHE_SIZE: Final = 256
+# RFC 9068 §2.2's required claims (client_id included), fetched in one call.
+_REQUIRED: Final = itemgetter("iss", "aud", "exp", "iat", "sub", "client_id", "jti")
+
+# (jti, sub, iat, gid, sid, now) -> True if no revocation can touch the token: as
+# RevocationSet.vouches; False sends the token to the full check.
+Vouches = Callable[[str, str, float, str | None, str | None, float], bool]
 
 
 class RevocationCheck(Protocol):
@@ -75,6 +90,10 @@ class VerifiedToken(NamedTuple):
             raise ScopeMissing(*scopes)
 
 
+# A cache entry: (serve until, the result, its sid, the vouching generation or -1).
+_Entry = tuple[float, VerifiedToken, str | None, int]
+
+
 class TokenVerifier:
     """Verifies one issuer's access tokens for one resource server (one or more audiences).
 
@@ -108,18 +127,23 @@ class TokenVerifier:
         self.audiences = audiences
         self.leeway = leeway
         self._clock = clock or SystemClock()
-        self._now = self._clock.now
+        # SystemClock.now is time.time behind a Python frame: a tenth of a cached verify.
+        self._now = time.time if type(self._clock) is SystemClock else self._clock.now
         self._owns_jwks = jwks is None
         self._jwks = jwks or JwksCache(
             issuer, http=http, clock=self._clock, min_refetch_interval=min_refetch_interval
         )
         self._jwks.on_keys_dropped(self._forget_keys)
         self._revocations = revocations
+        self._vouches = _vouches_of(revocations)
+        # A RevocationSet tells by its generation whether it changed since it vouched.
+        self._revset = revocations if isinstance(revocations, RevocationSet) else None
         self._reader = Reader(TYP)
         self._cache_size = cache_size
-        # token -> (serve from the cache until, the result, its facts for revocation checks)
-        # (facts are None when there is no revocation set to ask)
-        self._cache: OrderedDict[str, tuple[float, VerifiedToken, Any]] = OrderedDict()
+        # token -> (serve from the cache until, the result, its `sid` for revocation checks,
+        # the RevocationSet's generation when it vouched for the token, else -1)
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._scopes: dict[str, frozenset[str]] = {}  # scope claim -> its scopes (they repeat)
 
     @property
     def jwks(self) -> JwksCache:
@@ -150,33 +174,44 @@ class TokenVerifier:
         now = self._now()
         if type(token) is not str:
             raise TokenRejected("not a string")
+        vouches, revset = self._vouches, self._revset
         hit = self._cache.get(token)
         if hit is not None and now < hit[0]:
             self._cache.move_to_end(token)
-            if self._revocations is not None and self._revocations.kills(hit[2], now):
-                await self._second_opinion(token, hit[2], now)
-            return hit[1]
-        signed = self._reader.read(token)
-        kid = signed.kid
-        key = self._jwks.cached(kid, now) or await self._jwks.key(kid)
-        if key is None:
-            raise TokenRejected(f"unknown kid {kid[:64]!r}")
-        claims = verified_payload(signed, key)
-        verified = self._checked(claims, now)
-        facts = None
-        if self._revocations is not None:
-            facts = TokenFacts(verified.jti, verified.subject, verified.issued_at,
-                               verified.grant_id, _session_of(claims))  # fmt: skip
-            if self._revocations.kills(facts, now):
-                await self._second_opinion(token, facts, now)
+            # Nothing to ask, or a RevocationSet unchanged since it vouched for the token.
+            if vouches is None or (revset is not None and hit[3] == revset.generation):
+                return hit[1]
+            verified, sid = hit[1], hit[2]
+        else:
+            signed = self._reader.read(token)
+            kid = signed.kid
+            key = self._jwks.cached(kid, now) or await self._jwks.key(kid)
+            if key is None:
+                raise TokenRejected(f"unknown kid {kid[:64]!r}")
+            claims = verified_payload(signed, key)
+            verified = self._checked(claims, now)
+            sid = claims.get("sid")  # the login session behind the token, if named
+            if type(sid) is not str or not sid:
+                sid = None
+        generation = -1
+        if vouches is not None:
+            jti, sub, gid = verified.jti, verified.subject, verified.grant_id
+            if not vouches(jti, sub, verified.issued_at, gid, sid, now):
+                facts = TokenFacts(jti, sub, verified.issued_at, gid, sid)
+                await self._second_opinion(token, facts, now)  # raises unless it passes
+            elif revset is not None:
+                generation = revset.generation
         if self._cache_size:
-            self._remember(token, verified, facts)
+            # Served from the cache until exp, never after: past it, the full check.
+            self._cache[token] = (verified.expires_at, verified, sid, generation)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return verified
 
     async def _second_opinion(self, token: str, facts: TokenFacts, now: float) -> None:
-        """`kills` said no. A RevocationSet tells revoked from cannot-vouch (its feed is
-        lost: 503, fail closed) and may ask its fallback about the latter; returns only
-        if the fallback vouches for the token."""
+        """The revocations could not vouch for the token. A RevocationSet tells revoked
+        from cannot-vouch (its feed is lost: 503, fail closed), and may ask its fallback
+        about the latter; returns only if the token is acceptable after all."""
         revocations = self._revocations
         if isinstance(revocations, RevocationSet):
             verdict = await revocations.check(facts, now, token)
@@ -188,10 +223,15 @@ class TokenVerifier:
 
     def _checked(self, claims: dict[str, Any], now: float) -> VerifiedToken:
         """RFC 9068 §4 and RFC 7519 §4.1: the claims a resource server must check."""
+        try:
+            iss, aud, exp, iat, sub, client_id, jti = _REQUIRED(claims)
+        except KeyError:  # RFC 9068 §2.2: each one REQUIRED
+            raise TokenRejected("a required claim is missing") from None
         get, leeway = claims.get, self.leeway
-        exp, iat, nbf = get("exp"), get("iat"), get("nbf")
-        # NumericDate (RFC 7519 §2): a finite JSON number; a boolean is none.
-        if not (_is_time(exp) and _is_time(iat)):
+        nbf, scope, gid = get("nbf"), get("scope", ""), get("gid")
+        # NumericDate (RFC 7519 §2): a finite JSON number; a boolean is none. (_is_time,
+        # inline for the usual int.)
+        if not (type(exp) is int or _is_time(exp)) or not (type(iat) is int or _is_time(iat)):
             raise TokenRejected("exp and iat are required numbers")
         if now >= exp + leeway:
             raise TokenRejected("expired")
@@ -199,32 +239,28 @@ class TokenVerifier:
             raise TokenRejected("issued in the future")
         if nbf is not None and not (_is_time(nbf) and nbf <= now + leeway):
             raise TokenRejected("not yet valid")
-        if get("iss") != self.issuer:
+        if iss != self.issuer:
             raise TokenRejected("wrong issuer")
-        aud = get("aud")
         # RFC 7519 §4.1.3: one string, or an array of strings.
         audience = (aud,) if type(aud) is str else _audience_list(aud)
         if self.audiences.isdisjoint(audience):
             raise TokenRejected("not for this audience")  # R24: refuse tokens meant elsewhere
-        sub, client_id, jti = get("sub"), get("client_id"), get("jti")
-        scope, gid = get("scope", ""), get("gid")
         if not (type(sub) is str and type(client_id) is str and type(jti) is str):
             raise TokenRejected("sub, client_id and jti are required strings")
         if not (sub and client_id and jti):
             raise TokenRejected("sub, client_id and jti are required strings")
         if type(scope) is not str or not (gid is None or (type(gid) is str and gid)):
             raise TokenRejected("scope or gid malformed")
-        fields = (
-            MappingProxyType(claims), sub, client_id, frozenset(scope.split()), audience,
-            exp, iat, jti, gid,
-        )  # fmt: skip
+        scopes = self._scopes.get(scope) or self._scopes_of(scope)
+        fields = (MappingProxyType(claims), sub, client_id, scopes, audience, exp, iat, jti, gid)
         return tuple.__new__(VerifiedToken, fields)  # VerifiedToken(*fields), a frame less
 
-    def _remember(self, token: str, verified: VerifiedToken, facts: TokenFacts | None) -> None:
-        # Served from the cache until exp, never after: past it, the full check decides.
-        self._cache[token] = (verified.expires_at, verified, facts)
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+    def _scopes_of(self, scope: str) -> frozenset[str]:
+        scopes = frozenset(scope.split())
+        if len(self._scopes) >= _SCOPE_CACHE_SIZE:
+            self._scopes.clear()  # a flood of distinct scopes costs splitting, not memory
+        self._scopes[scope] = scopes
+        return scopes
 
     def _forget_keys(self, kids: frozenset[str]) -> None:
         """The issuer stopped publishing (or changed) these keys: tokens they verified go."""
@@ -237,14 +273,24 @@ def _is_time(value: Any) -> TypeGuard[float]:
     return kind is int or (kind is float and math.isfinite(value))
 
 
+def _vouches_of(revocations: RevocationCheck | None) -> Vouches | None:
+    """A RevocationSet's own `vouches`; for another RevocationCheck, `not kills`."""
+    if revocations is None:
+        return None
+    if isinstance(revocations, RevocationSet):
+        return revocations.vouches
+    kills = revocations.kills
+
+    def vouches(
+        jti: str, sub: str, iat: float, gid: str | None, sid: str | None, now: float
+    ) -> bool:
+        return not kills(TokenFacts(jti, sub, iat, gid, sid), now)
+
+    return vouches
+
+
 def _is_name(value: Any) -> TypeGuard[str]:
     return type(value) is str and value != ""
-
-
-def _session_of(claims: Mapping[str, Any]) -> str | None:
-    """The login session behind the token, when the issuer names one (`sid`)."""
-    sid = claims.get("sid")
-    return sid if _is_name(sid) else None
 
 
 def _audience_list(aud: Any) -> tuple[str, ...]:

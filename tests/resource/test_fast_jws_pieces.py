@@ -1,0 +1,153 @@
+"""The shortcuts inside fast_jws.py, each held to the slow way it replaces:
+
+- `der_signature` builds the DER of R || S by table for the usual signature: it returns
+  exactly what `cryptography`'s `encode_dss_signature` does, for every shape of R and S;
+- `_json_object` takes a flat object from the C scanner without the duplicate-member
+  hook when a count proves no member was lost: it accepts and refuses exactly what the
+  hooked decoder does, duplicates and commas inside strings included.
+"""
+
+import json
+import os
+import random
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from gatepass.resource.errors import TokenRejected
+from gatepass.resource.fast_jws import _json_object, der_signature
+
+SEED = 20261128
+
+
+def dss(signature: bytes) -> bytes:
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    return encode_dss_signature(r, s)
+
+
+EDGE_HALVES = [
+    bytes(32),  # zero
+    bytes(31) + b"\x01",  # one
+    b"\x00" * 5 + os.urandom(27),  # several leading zero octets
+    b"\x00\x80" + os.urandom(30),  # a zero octet, then the top bit set
+    b"\x00\x7f" + os.urandom(30),
+    b"\x7f" + os.urandom(31),  # the top bit clear: 32 octets as they are
+    b"\x80" + os.urandom(31),  # the top bit set: a 0x00 in front
+    b"\xff" * 32,
+    b"\x01" + bytes(31),
+]
+
+
+@pytest.mark.parametrize("r", EDGE_HALVES, ids=range(len(EDGE_HALVES)))
+@pytest.mark.parametrize("s", EDGE_HALVES, ids=range(len(EDGE_HALVES)))
+def test_der_signature_is_encode_dss_signature_for_every_shape_of_r_and_s(
+    r: bytes, s: bytes
+) -> None:
+    assert der_signature(r + s) == dss(r + s)
+
+
+def test_der_signature_is_encode_dss_signature_for_random_signatures() -> None:
+    rng = random.Random(SEED)
+    for _ in range(5000):
+        signature = rng.randbytes(64)
+        assert der_signature(signature) == dss(signature)
+
+
+# --- JSON objects ----------------------------------------------------------------------
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("duplicate member")
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def reference(data: bytes) -> dict[str, Any] | None:
+    """The slow way: json.loads with a duplicate check on every object, UTF-8 only."""
+    try:
+        value = json.loads(
+            data.decode("utf-8"), object_pairs_hook=_unique, parse_constant=_no_constant
+        )
+    except (ValueError, RecursionError):
+        return None
+    return value if type(value) is dict else None
+
+
+def ours(data: bytes) -> dict[str, Any] | None:
+    try:
+        return _json_object(data, "payload")
+    except TokenRejected:
+        return None
+
+
+OBJECTS: dict[str, bytes] = {
+    "flat": b'{"sub":"u","exp":1,"scope":"a b"}',
+    "flat, a duplicate of the same value": b'{"sub":"u","exp":1,"sub":"u"}',
+    "flat, a duplicate of another value": b'{"sub":"u","exp":1,"sub":"admin"}',
+    "a comma in a string": b'{"sub":"a,b","exp":1}',
+    "a comma in a string and a duplicate": b'{"sub":"a,b","sub":"c"}',
+    "two commas in strings, two duplicates": b'{"a":",","b":",","a":1,"b":2}',
+    "a comma in a key and a duplicate": b'{"a,b":1,"a,b":2}',
+    "an escaped quote and a comma": b'{"sub":"a\\",\\"b","exp":1}',
+    "an escaped quote, a comma and a duplicate": b'{"sub":"a\\",","sub":1}',
+    "a brace in a string": b'{"sub":"{","exp":1}',
+    "a brace in a string and a duplicate": b'{"sub":"{","sub":1}',
+    "a bracket in a string and a duplicate": b'{"sub":"[","sub":1}',
+    "nested, no duplicate": b'{"a":{"b":1,"c":2},"d":[1,2]}',
+    "nested, a duplicate inside": b'{"a":{"b":1,"b":2},"d":1}',
+    "nested in an array, a duplicate inside": b'{"a":[{"b":1,"b":2}]}',
+    "an empty object": b"{}",
+    "one member": b'{"a":1}',
+    "a trailing comma": b'{"a":1,}',
+    "white space around": b' {"a":1} ',
+    "white space inside": b'{ "a" : 1 , "b" : 2 }',
+    "white space inside, a duplicate": b'{ "a" : 1 , "a" : 2 }',
+    "extra data": b'{"a":1}{"b":2}',
+    "NaN": b'{"a":NaN}',
+    "Infinity and a comma": b'{"a":1,"b":-Infinity}',
+    "non-ASCII": '{"name":"Zoë ✓, 中","a":1}'.encode(),
+    "not UTF-8": b'{"a":"\xff"}',
+    "an array": b"[1,2]",
+    "a string": b'"{"',
+    "unterminated": b'{"a":1',
+    "an unescaped control character": b'{"a":"\n"}',
+}
+
+
+@pytest.mark.parametrize("data", OBJECTS.values(), ids=OBJECTS.keys())
+def test_json_objects_are_read_as_the_hooked_decoder_reads_them(data: bytes) -> None:
+    assert ours(data) == reference(data)
+
+
+def test_every_duplicate_in_the_table_is_refused() -> None:
+    duplicates = [name for name in OBJECTS if "duplicate" in name and "no duplicate" not in name]
+    assert len(duplicates) >= 10
+    assert [name for name in duplicates if ours(OBJECTS[name]) is not None] == []
+
+
+def random_object(rng: random.Random) -> bytes:
+    """A flat object, mostly, whose strings often hold commas, braces or escapes, and
+    whose names often repeat."""
+    names = ["a", "b", "c", "d,", "e"]
+    values = ['"x"', '","', '",,"', '"\\","', '"{"', '"["', "1", "2.5", "null", "true", '"é,"']
+    members = [f'"{rng.choice(names)}":{rng.choice(values)}' for _ in range(rng.randrange(0, 7))]
+    if rng.random() < 0.1:
+        members.append(f'"n":{{"{rng.choice(names)}":1,"{rng.choice(names)}":2}}')
+    return ("{" + ",".join(members) + "}").encode()
+
+
+def test_random_objects_are_read_as_the_hooked_decoder_reads_them() -> None:
+    rng = random.Random(SEED)
+    verdicts = {"accepted": 0, "refused": 0}
+    for _ in range(5000):
+        data = random_object(rng)
+        mine = ours(data)
+        assert mine == reference(data), data
+        verdicts["accepted" if mine is not None else "refused"] += 1
+    assert min(verdicts.values()) > 1000  # both kinds, many times
