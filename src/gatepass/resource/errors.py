@@ -16,6 +16,7 @@ expired, wrong audience, revoked...) renders the same description, so a caller c
 probe which check failed. The reason is in `reason`, for logs only.
 """
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 
 from gatepass.errors import GatepassError
@@ -36,12 +37,12 @@ INVALID = "The access token is invalid, expired or revoked."
 RETRY_AFTER_SECONDS = 5
 
 
-class ResourceError(GatepassError):
+class ResourceError(GatepassError, metaclass=ABCMeta):
     """A protected resource refuses the request; `challenge` renders the answer."""
 
+    @abstractmethod
     def challenge(self, realm: str | None = None) -> Challenge:
         """The response as `(status, headers, JSON body)`."""
-        raise NotImplementedError
 
 
 class _BearerBacked(ResourceError):

@@ -30,6 +30,7 @@ Every refusal is `TokenRejected` with the reason in `reason`; nothing else escap
 
 import binascii
 import json
+from abc import ABC, abstractmethod
 from binascii import a2b_base64
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple
@@ -81,7 +82,7 @@ class Signed(NamedTuple):
     signature: bytes  # still base64url
 
 
-class VerifyingKey:
+class VerifyingKey(ABC):
     """A public key pinned to one algorithm (RFC 8725 §3.1), built once per published key."""
 
     __slots__ = ("alg", "kid")
@@ -90,13 +91,13 @@ class VerifyingKey:
         self.kid = kid
         self.alg = alg
 
+    @abstractmethod
     def check(self, signature: bytes, signing_input: bytes) -> bool:
         """Whether `signature` (the JWS form) signs `signing_input` under this key."""
-        raise NotImplementedError
 
+    @abstractmethod
     def public_key(self) -> object:
         """The `cryptography` public key."""
-        raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:
         """Same kid, same algorithm, same key material."""

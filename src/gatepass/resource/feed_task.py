@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
@@ -33,7 +34,7 @@ class FeedBroken(Exception):
     """The feed's source answered something unusable; the task reconnects."""
 
 
-class FeedTask:
+class FeedTask(ABC):
     """start/aclose, the reconnect loop with backoff, and readiness, shared by the feeds."""
 
     def __init__(
@@ -102,8 +103,9 @@ class FeedTask:
         self.failures = 0
         self._ready.set()
 
+    @abstractmethod
     async def _session(self) -> None:
-        raise NotImplementedError
+        """One connection's life: catch up, then follow, until it fails."""
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
