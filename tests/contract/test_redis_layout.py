@@ -118,3 +118,21 @@ async def test_a_throttle_key_expires_one_second_after_its_window(
     await backends.throttle.hit("login:acct:ada", 1_800_000_000.0, 900, 10)
     ttl = await redis.ttl(f"{settings.redis_prefix}t:login:acct:ada")
     assert 0 < ttl <= 901
+
+
+async def test_a_hot_record_of_three_fields_is_read_as_a_password_login(
+    manager: SessionManager, redis: Redis, settings: Settings
+) -> None:
+    """Sessions written before `amr|idp` joined the record stay valid, as password logins;
+    the record now carries them, and the resource toolkit's reader accepts both."""
+    started = await manager.start("user-3", "192.0.2.3", "curl/8.0", amr=("fed",), idp="corp")
+    key = f"{settings.redis_prefix}s:{started.session.id}"
+    fields = (await redis.get(key)).decode().split("|")
+    assert fields[3:] == ["fed", "corp"]
+    resumed = await manager.resume(started.secret)
+    assert resumed is not None
+    assert (resumed.amr, resumed.idp) == (("fed",), "corp")
+    await redis.set(key, "|".join(fields[:3]), ex=60)
+    old = await manager.resume(started.secret)
+    assert old is not None
+    assert (old.user_id, old.amr, old.idp) == ("user-3", ("pwd",), None)

@@ -5,6 +5,7 @@ Idle expiry is judged from `now` in SQL and by real key TTLs in Redis; the
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -66,6 +67,24 @@ async def test_a_session_is_never_read_back_as_younger_than_it_is(
     assert touched is not None
     assert created.created_at - 1 < touched.created_at <= created.created_at
     assert touched.absolute_expires_at <= created.absolute_expires_at
+
+
+async def test_how_the_user_authenticated_is_kept_by_touch_and_delete(
+    store: SessionStore, new_user: NewUser
+) -> None:
+    federated = replace(a_session(await new_user()), amr=("fed",), idp="corp-sso")
+    password = a_session(await new_user())
+    for session in (federated, password):
+        await store.create(session, LONG)
+    touched = await store.touch(federated.id, START + 1, LONG)
+    assert touched is not None
+    assert (touched.amr, touched.idp) == (("fed",), "corp-sso")
+    plain = await store.touch(password.id, START + 1, LONG)
+    assert plain is not None
+    assert (plain.amr, plain.idp) == (("pwd",), None)
+    deleted = await store.delete(federated.id)
+    assert deleted is not None
+    assert (deleted.amr, deleted.idp) == (("fed",), "corp-sso")
 
 
 async def test_touch_of_an_unknown_session_returns_none(

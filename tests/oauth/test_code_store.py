@@ -76,6 +76,21 @@ async def test_a_code_without_nonce_or_resource_round_trips(
     assert await consume(store, code.digest, clock.now()) == code
 
 
+async def test_how_the_user_authenticated_round_trips(
+    store: AuthorizationCodeStore, clock: FixedClock
+) -> None:
+    federated = a_code(clock.now(), amr=("fed",), idp="corp-sso")
+    password = a_code(clock.now())
+    for code in (federated, password):
+        await store.add(code, LONG)
+    back = await consume(store, federated.digest, clock.now())
+    assert back is not None
+    assert (back.amr, back.idp) == (("fed",), "corp-sso")
+    plain = await consume(store, password.digest, clock.now())
+    assert plain is not None
+    assert (plain.amr, plain.idp) == (("pwd",), None)
+
+
 async def test_every_later_consume_returns_none(
     store: AuthorizationCodeStore, clock: FixedClock
 ) -> None:

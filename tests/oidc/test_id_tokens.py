@@ -75,6 +75,14 @@ async def test_azp_names_the_client_when_there_are_several_audiences__oidc_core_
     assert claims["azp"] == CLIENT
 
 
+async def test_amr_and_idp_say_how_the_user_authenticated__oidc_core_2() -> None:
+    federated = payload_of(await issue(amr=("fed",), idp="corp-sso"))
+    assert (federated["amr"], federated["idp"]) == (["fed"], "corp-sso")
+    password = payload_of(await issue(amr=("pwd",)))
+    assert password["amr"] == ["pwd"]
+    assert "idp" not in password
+
+
 async def test_no_nonce_no_sid_when_none_was_given() -> None:
     claims = payload_of(await issue(nonce=None, sid=None))
     assert "nonce" not in claims

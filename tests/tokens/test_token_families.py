@@ -84,6 +84,30 @@ async def start(
     return family_id, token
 
 
+async def test_a_family_keeps_how_its_user_authenticated(
+    families: TokenFamilies, owners: tuple[str, str, str]
+) -> None:
+    user_id, client_id, _ = owners
+    token = await families.start(
+        FamilyStart(
+            family_id=uuid.uuid4().hex,
+            client_id=client_id,
+            user_id=user_id,
+            scopes=("openid", "offline_access"),
+            resource=None,
+            auth_time=START - 5,
+            session_id=None,
+            access_expires_at=START + 900,
+            amr=("fed",),
+            idp="corp-sso",
+        ),
+        POLICY,
+    )
+    assert token is not None
+    rotated = await rotate(families, token, client_id)
+    assert (rotated.family.amr, rotated.family.idp) == (("fed",), "corp-sso")
+
+
 async def rotate(families: TokenFamilies, token: str, client_id: str) -> Rotated:
     result = await families.refresh(token, client_id)
     assert isinstance(result, Rotated), result

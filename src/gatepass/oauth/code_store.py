@@ -24,6 +24,8 @@ class AuthorizationCode:
     expires_at: float
     nonce: str | None = None
     resource: str | None = None
+    amr: tuple[str, ...] = ("pwd",)  # how the user authenticated (sessions/model.py)
+    idp: str | None = None
 
 
 @dataclass(frozen=True)

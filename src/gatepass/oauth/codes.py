@@ -87,7 +87,14 @@ class AuthorizationCodes:
         self._tombstone_seconds = max(tombstone_seconds, ttl_seconds)
 
     async def issue(
-        self, request: AuthorizationRequest, *, user_id: str, session_id: str, auth_time: float
+        self,
+        request: AuthorizationRequest,
+        *,
+        user_id: str,
+        session_id: str,
+        auth_time: float,
+        amr: tuple[str, ...] = ("pwd",),
+        idp: str | None = None,
     ) -> str:
         """A fresh code for `request`: returned to the caller, stored only as its digest."""
         # RFC 6749 §10.10, OAuth 2.1 §7.7: guessing probability far below 2^-128.
@@ -107,6 +114,8 @@ class AuthorizationCodes:
                 expires_at=now + self._ttl,
                 nonce=request.nonce,
                 resource=request.resource,
+                amr=amr,
+                idp=idp,
             ),
             self._ttl,
         )

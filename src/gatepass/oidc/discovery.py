@@ -39,7 +39,8 @@ REFUSED_GRANT_TYPES = frozenset({"implicit", "password"})
 REQUIRED_ID_TOKEN_ALG = "RS256"  # noqa: S105 - an algorithm name
 # The claims an id token or /userinfo may carry (Discovery §3 claims_supported).
 CLAIMS_SUPPORTED = (
-    "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "azp", "at_hash",
+    "iss", "sub", "aud", "exp", "iat", "auth_time", "amr", "idp", "nonce", "sid", "azp",
+    "at_hash",
     "email", "email_verified", "name",
 )  # fmt: skip
 

@@ -1,7 +1,8 @@
 """ID tokens (OpenID Connect Core §2, §3.1.3.6): issue, and read back as a logout hint.
 
-Claims: iss sub aud exp iat auth_time, nonce and sid when known, at_hash when an
-access token is issued with it, azp when there is more than one audience. The
+Claims: iss sub aud exp iat auth_time amr, nonce and sid when known, idp after an
+upstream login, at_hash when an access token is issued with it, azp when there is
+more than one audience. The
 header's `typ` is "JWT", so neither kind of token passes for the other: an
 access token says "at+jwt" (RFC 9068 §2.1, RFC 8725 §3.11).
 """
@@ -67,6 +68,8 @@ class IdTokens:
         sid: str | None = None,
         access_token: str | None = None,
         extra_audiences: Sequence[str] = (),
+        amr: Sequence[str] = (),
+        idp: str | None = None,
     ) -> str:
         """An id token for `client_id`, signed with `alg` (the client's id_token_alg)."""
         now = int(self._clock.now())
@@ -88,6 +91,12 @@ class IdTokens:
             claims["sid"] = sid  # Front/Back-Channel Logout: the session at the OP
         if access_token is not None:
             claims["at_hash"] = at_hash(access_token, alg)
+        if amr:
+            claims["amr"] = list(amr)  # Core §2, RFC 8176 values
+        if idp is not None:
+            # The upstream provider the user signed in at (the name gatepass knows it by);
+            # absent for a login at gatepass itself.
+            claims["idp"] = idp
         key = await self._keys.signing_key(alg)
         return await sign_jwt(claims, key, TYP)
 

@@ -180,7 +180,7 @@ class _RedisReader:
 def _decode_hot(raw: bytes | str) -> _Record | None:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     parts = text.split("|")
-    if len(parts) != 3:
+    if len(parts) < 3:  # fields beyond the first three (how the user signed in) are not ours
         return None
     try:
         return _Record(parts[0], float(parts[1]), float(parts[2]))

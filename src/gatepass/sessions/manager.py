@@ -11,7 +11,7 @@ from typing import Protocol
 
 from gatepass.clock import Clock
 from gatepass.crypto.secrets import derive, digest, looks_like_secret, new_secret
-from gatepass.sessions.model import Session
+from gatepass.sessions.model import PASSWORD_AMR, Session
 from gatepass.sessions.policy import MAX_USER_AGENT_LENGTH, SessionPolicy
 from gatepass.sessions.store import SessionStore
 
@@ -53,7 +53,15 @@ class SessionManager:
     def policy(self) -> SessionPolicy:
         return self._policy
 
-    async def start(self, user_id: str, address: str, user_agent: str) -> StartedSession:
+    async def start(
+        self,
+        user_id: str,
+        address: str,
+        user_agent: str,
+        *,
+        amr: tuple[str, ...] = PASSWORD_AMR,
+        idp: str | None = None,
+    ) -> StartedSession:
         """A brand-new session ID for every login: a planted ID is never adopted."""
         now = self._clock.now()
         secret = new_secret()
@@ -65,6 +73,8 @@ class SessionManager:
             absolute_expires_at=now + self._policy.absolute_seconds,
             address=address,
             user_agent=user_agent[:MAX_USER_AGENT_LENGTH],
+            amr=amr,
+            idp=idp,
         )
         await self._store.create(session, self._policy.idle_seconds)
         await self._evict_beyond_limit(user_id, keep=session.id)
@@ -89,7 +99,9 @@ class SessionManager:
         if session is None:
             return None
         await self._store.delete(session.id)
-        return await self.start(session.user_id, address, user_agent)
+        return await self.start(
+            session.user_id, address, user_agent, amr=session.amr, idp=session.idp
+        )
 
     async def end(self, secret: str) -> Session | None:
         """Logout: the server record is deleted, so a replayed cookie is anonymous."""

@@ -2,6 +2,11 @@
 
 from dataclasses import dataclass
 
+PASSWORD_AMR = ("pwd",)
+# RFC 8176 registers no value for "signed in at another provider"; "fed" is the one
+# Microsoft's identity platform uses for a federated assertion.
+FEDERATED_AMR = ("fed",)
+
 
 @dataclass(frozen=True)
 class Session:
@@ -12,3 +17,7 @@ class Session:
     absolute_expires_at: float
     address: str = ""
     user_agent: str = ""
+    # How the user authenticated (RFC 8176 method values, carried into id tokens as
+    # `amr`) and, for a login at an upstream provider, that provider's name (`idp`).
+    amr: tuple[str, ...] = PASSWORD_AMR
+    idp: str | None = None

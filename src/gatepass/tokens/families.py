@@ -58,6 +58,8 @@ class TokenFamily:
     generation: int
     rotated_at: float | None
     revoked_at: float | None
+    amr: tuple[str, ...] = ("pwd",)  # how the user authenticated: id tokens repeat it
+    idp: str | None = None
 
     @property
     def refreshable(self) -> bool:

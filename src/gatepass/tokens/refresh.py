@@ -58,6 +58,8 @@ class FamilyStart:
     auth_time: float
     session_id: str | None
     access_expires_at: float  # the end of a family without refresh token
+    amr: tuple[str, ...] = ("pwd",)
+    idp: str | None = None
 
 
 class TokenFamilies:
@@ -93,6 +95,8 @@ class TokenFamilies:
             generation=0,
             rotated_at=None,
             revoked_at=None,
+            amr=start.amr,
+            idp=start.idp,
         )
         digest = self._secrets.digest(token) if token is not None else None
         await self._store.create(family, digest)

@@ -76,6 +76,8 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
             auth_time=record.auth_time,
             session_id=record.session_id,
             access_expires_at=access.claims.expires_at,
+            amr=record.amr,
+            idp=record.idp,
         ),
         context.refresh_policy(client) if _refreshable(client, record.scopes, context) else None,
     )
@@ -89,6 +91,8 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
             nonce=record.nonce,
             sid=record.session_id,
             access_token=access.token,  # at_hash, Core §3.1.3.6
+            amr=record.amr,
+            idp=record.idp,
         )
     return TokenResponse(
         access.token, access.expires_in, access.claims.scope, id_token, refresh_token

@@ -59,6 +59,8 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
             auth_time=family.auth_time,
             sid=family.session_id,
             access_token=access.token,
+            amr=family.amr,
+            idp=family.idp,
         )
     return TokenResponse(
         access.token, access.expires_in, access.claims.scope, id_token, result.refresh_token

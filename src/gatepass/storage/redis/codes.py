@@ -49,8 +49,9 @@ def _fields(code: AuthorizationCode) -> dict[str, str]:
         "auth_time": repr(code.auth_time),
         "issued_at": repr(code.issued_at),
         "expires_at": repr(code.expires_at),
+        "amr": " ".join(code.amr),
     }
-    for name, value in (("nonce", code.nonce), ("resource", code.resource)):
+    for name, value in (("nonce", code.nonce), ("resource", code.resource), ("idp", code.idp)):
         if value is not None:
             fields[name] = value
     return fields
@@ -70,6 +71,8 @@ def _code(digest: str, fields: dict[str, str]) -> AuthorizationCode:
         expires_at=float(fields["expires_at"]),
         nonce=fields.get("nonce"),
         resource=fields.get("resource"),
+        amr=tuple(fields.get("amr", "pwd").split()),
+        idp=fields.get("idp"),
     )
 
 

@@ -1,7 +1,10 @@
 """SessionStore on Redis.
 
 Layout (prefix `gp:` by default):
-    gp:s:<digest>  string "user_id|created_at|absolute_expires_at", TTL = idle timeout
+    gp:s:<digest>  string "user_id|created_at|absolute_expires_at|amr|idp", TTL = idle timeout
+                   (amr space-separated; idp empty for a login at gatepass itself; readers
+                   ignore fields beyond those they know, and a record of the first three
+                   alone is a password login)
     gp:u:<user_id> hash digest -> "created_at|absolute_expires_at|address|user_agent",
                    TTL = the absolute lifetime of the newest session
 
@@ -10,6 +13,8 @@ single round trip); the listing data stays out of it so the hot record stays sma
 `last_seen_at` needs no write: it is the moment the TTL was last reset,
 `now - (idle - remaining TTL)`.
 """
+
+from dataclasses import replace
 
 from redis.asyncio import Redis
 
@@ -22,16 +27,19 @@ def _text(value: bytes | str) -> str:
 
 
 def _from_hot(session_id: str, raw: bytes | str, last_seen_at: float | None) -> Session:
-    """Decode the hot record `user_id|created_at|absolute_expires_at` written by `create`."""
-    user_id, created_at, absolute_expires_at = _text(raw).split("|")
+    """Decode the hot record written by `create`."""
+    user_id, created_at, absolute_expires_at, *how = _text(raw).split("|")
     created = float(created_at)
-    return Session(
+    session = Session(
         id=session_id,
         user_id=user_id,
         created_at=created,
         last_seen_at=created if last_seen_at is None else last_seen_at,
         absolute_expires_at=float(absolute_expires_at),
     )
+    if len(how) < 2:
+        return session
+    return replace(session, amr=tuple(how[0].split()), idp=how[1] or None)
 
 
 class RedisSessionStore(RedisStore):
@@ -48,7 +56,15 @@ class RedisSessionStore(RedisStore):
     async def create(self, session: Session, idle_seconds: int) -> None:
         # Whole seconds, rounded down: a login is never dated after it happened (an id
         # token's auth_time must not follow its iat), and a session never outlives its end.
-        hot = f"{session.user_id}|{int(session.created_at)}|{int(session.absolute_expires_at)}"
+        hot = "|".join(
+            (
+                session.user_id,
+                str(int(session.created_at)),
+                str(int(session.absolute_expires_at)),
+                " ".join(session.amr),
+                session.idp or "",
+            )
+        )
         meta = "|".join(
             (
                 f"{session.created_at:.3f}",

@@ -25,6 +25,8 @@ _FIELDS = (
     codes.c.scope,
     codes.c.nonce,
     codes.c.resource,
+    codes.c.amr,
+    codes.c.idp,
     codes.c.auth_time,
     codes.c.issued_at,
     codes.c.code_expires_at,
@@ -45,6 +47,8 @@ def _code(row: Any) -> AuthorizationCode:
         expires_at=row.code_expires_at,
         nonce=row.nonce,
         resource=row.resource,
+        amr=tuple(row.amr.split()),
+        idp=row.idp,
     )
 
 
@@ -63,6 +67,8 @@ class SqlAuthorizationCodeStore(SqlStore):
                     scope=" ".join(code.scopes),
                     nonce=code.nonce,
                     resource=code.resource,
+                    amr=" ".join(code.amr),
+                    idp=code.idp,
                     auth_time=code.auth_time,
                     issued_at=code.issued_at,
                     code_expires_at=expires_at,

@@ -16,6 +16,8 @@ _FIELDS = (
     sessions.c.absolute_expires_at,
     sessions.c.address,
     sessions.c.user_agent,
+    sessions.c.amr,
+    sessions.c.idp,
 )
 
 
@@ -28,6 +30,8 @@ def _session(row: Any) -> Session:
         absolute_expires_at=row.absolute_expires_at,
         address=row.address,
         user_agent=row.user_agent,
+        amr=tuple(row.amr.split()),
+        idp=row.idp,
     )
 
 
@@ -44,6 +48,8 @@ class SqlSessionStore(SqlStore):
                     absolute_expires_at=session.absolute_expires_at,
                     address=session.address,
                     user_agent=session.user_agent,
+                    amr=" ".join(session.amr),
+                    idp=session.idp,
                 )
             )
 

@@ -46,6 +46,10 @@ sessions = Table(
     Column("absolute_expires_at", Float, nullable=False),
     Column("address", String(64), nullable=False, default=""),
     Column("user_agent", String(256), nullable=False, default=""),
+    # How the user authenticated (sessions/model.py): space-separated amr, and the
+    # upstream provider's name for a federated login.
+    Column("amr", String(64), nullable=False, server_default="pwd"),
+    Column("idp", String(64), nullable=True),
     Index(None, "user_id"),
     Index(None, "idle_expires_at"),
 )
@@ -133,6 +137,8 @@ authorization_codes = Table(
     Column("expires_at", Float, nullable=False),  # when the row may be swept
     Column("grant_id", String(64), nullable=True),
     Column("redeemed_at", Float, nullable=True),
+    Column("amr", String(64), nullable=False, server_default="pwd"),
+    Column("idp", String(64), nullable=True),
     Index(None, "expires_at"),
 )
 
@@ -193,6 +199,8 @@ token_families = Table(
     Column("generation", Integer, nullable=False),
     Column("rotated_at", Float, nullable=True),
     Column("revoked_at", Float, nullable=True),
+    Column("amr", String(64), nullable=False, server_default="pwd"),
+    Column("idp", String(64), nullable=True),
     Index(None, "user_id"),
     Index(None, "expires_at"),
 )

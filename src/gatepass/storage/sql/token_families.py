@@ -37,6 +37,8 @@ def _family(row: Any) -> TokenFamily:
         generation=row.generation,
         rotated_at=row.rotated_at,
         revoked_at=row.revoked_at,
+        amr=tuple(row.amr.split()),
+        idp=row.idp,
     )
 
 
@@ -67,6 +69,8 @@ class SqlTokenFamilyStore(SqlStore):
                     generation=family.generation,
                     rotated_at=family.rotated_at,
                     revoked_at=family.revoked_at,
+                    amr=" ".join(family.amr),
+                    idp=family.idp,
                 )
             )
             if refresh_digest is not None:

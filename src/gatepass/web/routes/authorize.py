@@ -145,6 +145,8 @@ async def _issue_code(gp: Services, auth: AuthorizationRequest, member: Member) 
         user_id=member.user.id,
         session_id=member.session.id,
         auth_time=member.session.created_at,
+        amr=member.session.amr,
+        idp=member.session.idp,
     )
     return _see_other(auth.response_url(code, issuer=gp.settings.issuer))
 
