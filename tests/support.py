@@ -39,6 +39,8 @@ TABLES = (
     "revocations",
     "refresh_tokens",
     "token_families",
+    "upstream_providers",
+    "user_identities",
 )
 
 

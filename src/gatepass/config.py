@@ -10,6 +10,7 @@ import binascii
 import ipaddress
 import logging
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -74,8 +75,99 @@ def decode_master_key(text: str) -> bytes | None:
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
 
 
-def _setting(default: Any, doc: str, *, low: int | None = None, high: int | None = None) -> Any:
-    return field(default=default, metadata={"doc": doc, "low": low, "high": high})
+def _setting(
+    default: Any,
+    doc: str,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    toml_only: bool = False,
+) -> Any:
+    return field(
+        default=default, metadata={"doc": doc, "low": low, "high": high, "toml_only": toml_only}
+    )
+
+
+# --- upstream identity providers ("Login with ..."): the TOML file's [providers.NAME] ---
+# The rules live here, not in federation/, so that the file is checked at start-up and the
+# CLI (through federation/) applies the very same ones.
+
+PROVIDER_KINDS = ("oidc", "google", "github")
+# A provider's name is a URL path segment (/login/NAME) and a storage key.
+PROVIDER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+PROVIDER_DEFAULT_ISSUERS = {"google": "https://accounts.google.com", "github": "https://github.com"}
+PROVIDER_DEFAULT_SCOPES = {
+    "oidc": ("openid", "email", "profile"),
+    "google": ("openid", "email", "profile"),
+    "github": ("read:user", "user:email"),
+}
+PROVIDER_DEFAULT_DISPLAY_NAMES = {"google": "Google", "github": "GitHub"}
+PROVIDER_FIELDS = ("kind", "issuer", "client_id", "client_secret", "scopes", "display_name")
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+_MAX_PROVIDER_TEXT = 1024
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """One `[providers.NAME]` table, checked; web/app.py makes it an UpstreamProvider."""
+
+    name: str
+    kind: str
+    issuer: str
+    client_id: str
+    client_secret: Secret
+    scopes: tuple[str, ...]
+    display_name: str
+
+
+def upstream_url_problem(url: str) -> str | None:
+    """Why `url` cannot be an upstream provider's issuer or endpoint, or None if it can.
+
+    The same rule as for our own issuer: https, or plain http for a loopback host only.
+    """
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError:
+        return f"the port of {url[:200]!r} is not a number"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"expected an http(s) URL, got {url[:200]!r}"
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return "must have no query, fragment or credentials"
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "must not contain white space"
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return "plain http is allowed only for a loopback host; use https"
+    return None
+
+
+def provider_problem(
+    name: str,
+    kind: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    scopes: tuple[str, ...],
+    display_name: str,
+) -> tuple[str, str] | None:
+    """(field, reason) of the first rule an upstream provider breaks, or None."""
+    if not PROVIDER_NAME.fullmatch(name):
+        return "name", "1 to 32 of a-z, 0-9, _ and -, beginning with a letter or digit"
+    if kind not in PROVIDER_KINDS:
+        return "kind", f"unknown kind {kind[:40]!r}; use {', '.join(PROVIDER_KINDS)}"
+    if (problem := upstream_url_problem(issuer)) is not None:
+        return "issuer", problem
+    for label, value in (("client_id", client_id), ("client_secret", client_secret)):
+        if not value or len(value) > _MAX_PROVIDER_TEXT or not value.isprintable():
+            return label, "must be non-empty printable text"
+    if not scopes or not all(_SCOPE_TOKEN.fullmatch(scope) for scope in scopes):
+        return "scopes", "expected one or more scope names (RFC 6749 §3.3)"
+    if kind != "github" and "openid" not in scopes:
+        return "scopes", "must include openid: the login rests on the id token"
+    if not display_name.strip() or len(display_name) > 100 or not display_name.isprintable():
+        return "display_name", "must be 1 to 100 printable characters"
+    return None
 
 
 @dataclass(frozen=True)
@@ -245,6 +337,13 @@ class Settings:
         "Addresses or networks of reverse proxies whose `X-Forwarded-For` is believed "
         "(comma-separated in the environment). Empty: the socket peer is the client.",
     )
+    providers: tuple[ProviderSettings, ...] = _setting(
+        (),
+        'Upstream identity providers for "Login with ...": `[providers.NAME]` tables in the '
+        "TOML file only (see below). Those added with `gatepass provider add` live in the "
+        "database instead.",
+        toml_only=True,
+    )
 
     @property
     def access_token_audience(self) -> str:
@@ -269,19 +368,68 @@ def load_settings(
     if config_file is not None:
         raw.update(_read_toml(config_file))
     known = {f.name: f for f in fields(Settings)}
-    for name in known:
+    from_environment = {name: f for name, f in known.items() if not f.metadata["toml_only"]}
+    for name in from_environment:
         env_name = ENV_PREFIX + name.upper()
         if env_name in environ:
             raw[name] = environ[env_name]
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise ConfigError(str(config_file), f"unknown setting {unknown[0]!r}")
-    for env_name in _unknown_variables(environ, known):
+    for env_name in _unknown_variables(environ, from_environment):
         # Not refused: other tools share the prefix (tests, bench). Said, so a typo shows.
         log.warning("%s is not a gatepass setting and is ignored", env_name)
+    providers = parse_providers(raw.pop("providers", {}))
     values = {name: _coerce(known[name], value) for name, value in raw.items()}
-    settings = Settings(**values)
+    settings = Settings(**values, providers=providers)
     _validate(settings)
+    return settings
+
+
+def parse_providers(tables: Any) -> tuple[ProviderSettings, ...]:
+    """The `[providers.NAME]` tables of the TOML file, by name; ConfigError names the key."""
+    if not isinstance(tables, dict):
+        raise ConfigError("providers", "expected [providers.NAME] tables")
+    return tuple(_provider(name, tables[name]) for name in sorted(tables))
+
+
+def _provider(name: str, table: Any) -> ProviderSettings:
+    where = f"providers.{name}"
+    if not isinstance(table, dict):
+        raise ConfigError(where, "expected a table")
+    extra = sorted(set(table) - set(PROVIDER_FIELDS))
+    if extra:
+        raise ConfigError(f"{where}.{extra[0]}", "unknown provider setting")
+    for key in ("kind", "issuer", "client_id", "client_secret", "display_name"):
+        if key in table and not isinstance(table[key], str):
+            raise ConfigError(f"{where}.{key}", "expected a string")
+    kind = table.get("kind", "oidc")
+    scopes = table.get("scopes", PROVIDER_DEFAULT_SCOPES.get(kind, ()))
+    if not isinstance(scopes, list | tuple) or not all(isinstance(s, str) for s in scopes):
+        raise ConfigError(f"{where}.scopes", "expected a list of strings")
+    if "issuer" not in table and kind not in PROVIDER_DEFAULT_ISSUERS:
+        raise ConfigError(f"{where}.issuer", "required for an oidc provider")
+    settings = ProviderSettings(
+        name=name,
+        kind=kind,
+        issuer=table.get("issuer", PROVIDER_DEFAULT_ISSUERS.get(kind, "")),
+        client_id=table.get("client_id", ""),
+        client_secret=Secret(table.get("client_secret", "")),
+        scopes=tuple(dict.fromkeys(scopes)),
+        display_name=table.get("display_name", PROVIDER_DEFAULT_DISPLAY_NAMES.get(kind, name)),
+    )
+    problem = provider_problem(
+        settings.name,
+        settings.kind,
+        settings.issuer,
+        settings.client_id,
+        settings.client_secret.reveal(),
+        settings.scopes,
+        settings.display_name,
+    )
+    if problem is not None:
+        key, reason = problem
+        raise ConfigError(where if key == "name" else f"{where}.{key}", reason)
     return settings
 
 
@@ -501,13 +649,40 @@ def render_reference() -> str:
         "|---|---|---|---|---|",
     ]
     for spec in fields(Settings):
+        if spec.metadata["toml_only"]:
+            continue
         low, high = spec.metadata["low"], spec.metadata["high"]
         bounds = f"{low}..{high}" if low is not None else ""
         default = "unset" if spec.default is None else f"`{_shown(spec.default)}`"
         env = ENV_PREFIX + spec.name.upper()
         doc = spec.metadata["doc"]
         lines.append(f"| `{spec.name}` | `{env}` | {default} | {bounds} | {doc} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_PROVIDERS_REFERENCE]) + "\n"
+
+
+_PROVIDERS_REFERENCE = [
+    "",
+    "## Upstream identity providers",
+    "",
+    'Each `[providers.NAME]` table of the TOML file adds a "Continue with ..." button to the',
+    "login page; there are no environment variables for them. NAME (1 to 32 of `a-z`, `0-9`,",
+    "`_`, `-`) is part of the redirect URI to register at the provider:",
+    "`{issuer}/login/NAME/callback`. Providers in the file cannot be changed by",
+    "`gatepass provider add|remove`, which manage others in the database (their client",
+    "secrets encrypted under a key derived from the master key).",
+    "",
+    "| key | default | what it is |",
+    "|---|---|---|",
+    "| `kind` | `oidc` | `oidc` (any OpenID provider, by discovery), `google` or `github` |",
+    "| `issuer` | `https://accounts.google.com` for google, `https://github.com` for github "
+    "| the OpenID issuer; for github the web address (GitHub Enterprise: its own). https, "
+    "or http for a loopback host only |",
+    "| `client_id` | (required) | the client id the provider gave gatepass |",
+    "| `client_secret` | (required) | its secret |",
+    "| `scopes` | `openid email profile`; github: `read:user user:email` "
+    "| a list; must include `openid` except for github |",
+    "| `display_name` | `Google`, `GitHub`, or NAME | the button's label |",
+]
 
 
 def _shown(default: Any) -> str:

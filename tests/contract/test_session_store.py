@@ -82,6 +82,8 @@ async def test_how_the_user_authenticated_is_kept_by_touch_and_delete(
     plain = await store.touch(password.id, START + 1, LONG)
     assert plain is not None
     assert (plain.amr, plain.idp) == (("pwd",), None)
+    listed = await store.list_for_user(federated.user_id, START + 1, LONG)
+    assert [(s.amr, s.idp) for s in listed] == [(("fed",), "corp-sso")]
     deleted = await store.delete(federated.id)
     assert deleted is not None
     assert (deleted.amr, deleted.idp) == (("fed",), "corp-sso")

@@ -37,12 +37,26 @@ class Accounts:
         email = normalize_email(email)
         name = _clean_name(name)
         validate_new_password(password, context=(email, email.split("@")[0], name))
+        return await self._add(email, name, await self._hasher.hash(password))
+
+    async def sign_up_without_password(self, email: str, name: str = "") -> User:
+        """A user who signs in at an upstream provider only (no password: the password
+        form never lets them in). A name that does not fit is dropped, not refused: it
+        comes from the provider, not from the person. Raises ValidationError."""
+        email = normalize_email(email)
+        try:
+            name = _clean_name(name)
+        except ValidationError:
+            name = ""
+        return await self._add(email, name, None)
+
+    async def _add(self, email: str, name: str, password_hash: str | None) -> User:
         now = self._clock.now()
         user = User(
             id=str(uuid.uuid4()),
             email=email,
             name=name,
-            password_hash=await self._hasher.hash(password),
+            password_hash=password_hash,
             disabled=False,
             created_at=now,
             updated_at=now,

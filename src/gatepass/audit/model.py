@@ -20,6 +20,10 @@ class AuditEventType(StrEnum):
     CONSENT_GRANTED = "consent.granted"
     CONSENT_REVOKED = "consent.revoked"
     GRANT_REVOKED = "grant.revoked"  # one token family, from the account page
+    UPSTREAM_LOGIN_SUCCEEDED = "login.upstream.succeeded"  # at a provider (federation/)
+    UPSTREAM_LOGIN_FAILED = "login.upstream.failed"
+    IDENTITY_LINKED = "identity.linked"
+    IDENTITY_UNLINKED = "identity.unlinked"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,14 @@ class MasterKey:
         """HMAC-SHA256 key for client-secret digests (issue 3: keyed SHA-256)."""
         return self.derive("client-secret-hmac/v1")
 
+    def provider_secret_key(self) -> bytes:
+        """AES-256-GCM key that seals upstream providers' client secrets at rest (federation)."""
+        return self.derive("provider-secrets/v1")
+
+    def upstream_login_key(self) -> bytes:
+        """AES-256-GCM key of the cookie that carries an upstream login across its redirects."""
+        return self.derive("upstream-login-cookie/v1")
+
     def refresh_successor_key(self) -> bytes:
         """HMAC-SHA256 key that derives a refresh token's successor from it (tokens/families)."""
         return self.derive("refresh-successor/v1")

@@ -31,6 +31,11 @@ class CookiePolicy:
         return "__Host-gp_session" if self.secure else "gp_session"
 
     @property
+    def upstream_name(self) -> str:
+        # An upstream login in flight (web/sealed_cookies.py): sealed, minutes long.
+        return "__Host-gp_upstream" if self.secure else "gp_upstream"
+
+    @property
     def csrf_name(self) -> str:
         # Anonymous visitors' CSRF key, for the forms shown before a session exists.
         return "__Host-gp_csrf" if self.secure else "gp_csrf"

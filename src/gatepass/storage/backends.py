@@ -14,6 +14,7 @@ from gatepass.accounts.store import UserStore
 from gatepass.audit.store import AuditStore
 from gatepass.config import Settings
 from gatepass.errors import ConfigError
+from gatepass.federation.store import IdentityStore, ProviderStore
 from gatepass.keys.store import SigningKeyStore
 from gatepass.oauth.code_store import AuthorizationCodeStore
 from gatepass.oauth.consent_store import ConsentStore
@@ -28,6 +29,7 @@ from gatepass.storage.sql.clients import SqlClientStore
 from gatepass.storage.sql.codes import SqlAuthorizationCodeStore
 from gatepass.storage.sql.consents import SqlConsentStore
 from gatepass.storage.sql.engine import check_connection, create_engine
+from gatepass.storage.sql.federation import SqlIdentityStore, SqlProviderStore
 from gatepass.storage.sql.migrate import pending, upgrade
 from gatepass.storage.sql.revocations import SqlRevocationStore
 from gatepass.storage.sql.sessions import SqlSessionStore
@@ -62,6 +64,8 @@ class Backends:
     consents: ConsentStore  # durable: SQL whatever holds the sessions
     revocations: RevocationStore  # durable too (SECURITY.md decision 6)
     families: TokenFamilyStore  # durable: a Redis crash must not revive a revoked family
+    providers: ProviderStore  # upstream providers added by the CLI (federation)
+    identities: IdentityStore  # upstream identities linked to users
     redis: Redis | None = None
     # Announces what `revocations` records: Redis pub/sub and stream, or nothing.
     revocation_feed: RevocationFeed = field(default_factory=NoFeed)
@@ -143,6 +147,8 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         consents=SqlConsentStore(engine),
         revocations=sql_revocations,
         families=sql_families,
+        providers=SqlProviderStore(engine),
+        identities=SqlIdentityStore(engine),
         sweepers=[sql_sessions, sql_throttle, sql_codes, sql_revocations, sql_families],
     )
     if settings.redis_url is not None:

@@ -22,7 +22,12 @@ from gatepass.config import Settings, load_settings
 from gatepass.crypto.master_key import load_master_key
 from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
 from gatepass.crypto.sealing import KeySealer
+from gatepass.crypto.secret_box import SecretSealer
 from gatepass.errors import GatepassError
+from gatepass.federation.identities import Identities
+from gatepass.federation.presets import from_settings
+from gatepass.federation.registry import ProviderRegistry
+from gatepass.federation.relying_party import RelyingParty
 from gatepass.keys.ring import KeyRing, RotationPolicy
 from gatepass.oauth.clients import (
     AUTHORIZATION_CODE,
@@ -56,6 +61,7 @@ from gatepass.web.routes import (
     authorize,
     consents,
     discovery,
+    federation,
     health,
     jwks,
     logout,
@@ -64,6 +70,7 @@ from gatepass.web.routes import (
     token_status,
     userinfo,
 )
+from gatepass.web.sealed_cookies import CookieBox
 from gatepass.web.state import Services
 
 HERE = Path(__file__).parent
@@ -134,6 +141,15 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
         clock=clock,
         grants=grants,
         userinfo=build_userinfo(accounts, grants),
+        providers=ProviderRegistry(
+            from_settings(settings.providers),
+            backends.providers,
+            SecretSealer(functools.partial(load_master_key, settings)),
+            clock,
+        ),
+        relying_party=RelyingParty(clock),
+        identities=Identities(backends.identities, clock),
+        cookie_box=CookieBox(lambda: load_master_key(settings).upstream_login_key(), clock),
     )
 
 
@@ -271,6 +287,7 @@ def create_app(
     app = Starlette(
         routes=[
             *auth.routes,
+            *federation.routes,
             *account.routes,
             *authorize.routes,
             *consents.routes,

@@ -19,6 +19,7 @@ TITLES = {
     405: "Method not allowed",
     413: "Request too large",
     415: "Unsupported form",
+    502: "The sign-in provider failed",
     503: "Temporarily unavailable",
     500: "Something went wrong",
 }

@@ -12,6 +12,9 @@ from gatepass.audit.log import AuditLog
 from gatepass.audit.model import AuditEventType
 from gatepass.clock import Clock
 from gatepass.config import Settings
+from gatepass.federation.identities import Identities
+from gatepass.federation.registry import ProviderRegistry
+from gatepass.federation.relying_party import RelyingParty
 from gatepass.keys.ring import KeyRing
 from gatepass.oauth.codes import AuthorizationCodes
 from gatepass.oauth.consents import Consents
@@ -22,6 +25,7 @@ from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy
 from gatepass.throttle.limiter import LoginThrottle
 from gatepass.web.client import client_address, user_agent
+from gatepass.web.sealed_cookies import CookieBox
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,10 @@ class Services:
     clock: Clock
     grants: GrantContext
     userinfo: UserInfo
+    providers: ProviderRegistry  # upstream identity providers (federation/)
+    relying_party: RelyingParty
+    identities: Identities
+    cookie_box: CookieBox
 
     def address(self, request: Request) -> str:
         return client_address(request, self.trusted_proxies)
@@ -55,6 +63,7 @@ class Services:
         *,
         user: User | None = None,
         email: str | None = None,
+        detail: str | None = None,
     ) -> None:
         """Record an event with the request's client address and user agent."""
         await self.audit.record(
@@ -63,6 +72,7 @@ class Services:
             email=user.email if user is not None else email,
             address=self.address(request),
             user_agent=self.agent(request),
+            detail=detail,
         )
 
 

@@ -107,14 +107,17 @@ class RedisSessionStore(RedisStore):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for session_id in ids:
                     pipe.pttl(self._session_key(session_id))
-                ttls = await pipe.execute() if ids else []
+                    pipe.get(self._session_key(session_id))  # how the user signed in
+                answers = await pipe.execute() if ids else []
+            ttls, hots = answers[0::2], answers[1::2]
             gone = [sid for sid, ttl in zip(ids, ttls, strict=True) if ttl < 0]
             if gone:
                 await self._redis.hdel(index, *gone)  # expired: prune the index lazily
         live = []
-        for session_id, ttl in zip(ids, ttls, strict=True):
-            if ttl < 0:
+        for session_id, ttl, hot in zip(ids, ttls, hots, strict=True):
+            if ttl < 0 or hot is None:
                 continue
+            how = _from_hot(session_id, hot, None)
             created_at, absolute_expires_at, address, user_agent = _text(
                 entries[session_id.encode()]
             ).split("|", 3)
@@ -127,6 +130,8 @@ class RedisSessionStore(RedisStore):
                     absolute_expires_at=float(absolute_expires_at),
                     address=address,
                     user_agent=user_agent,
+                    amr=how.amr,
+                    idp=how.idp,
                 )
             )
         return sorted(live, key=lambda s: s.created_at)

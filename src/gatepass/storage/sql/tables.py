@@ -219,3 +219,32 @@ refresh_tokens = Table(
     Column("generation", Integer, nullable=False),
     Index(None, "family_id"),
 )
+
+# Upstream identity providers added with `gatepass provider add` (federation/registry.py);
+# those of the configuration file are never stored.
+upstream_providers = Table(
+    "upstream_providers",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("client_id", Text, nullable=False),
+    Column("sealed_secret", Text, nullable=False),  # AES-GCM under a master-key subkey
+    Column("scopes", Text, nullable=False),  # space-separated, as in RFC 6749 §3.3
+    Column("display_name", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Which upstream account (provider, subject) is which local user (federation/identities.py).
+# No foreign key to upstream_providers: a removed provider's links stay for its return.
+user_identities = Table(
+    "user_identities",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(254), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=False),
+    Index(None, "user_id"),
+)

@@ -9,7 +9,7 @@ from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
 from gatepass.web.forms import parse_form
 from gatepass.web.pages import login_url, redirect, render, to_login
-from gatepass.web.routes import grants
+from gatepass.web.routes import grants, identities
 from gatepass.web.routes.consents import consent_rows
 from gatepass.web.sign_out import sign_out_everywhere
 from gatepass.web.state import services
@@ -22,6 +22,7 @@ from gatepass.web.visitor import (
 )
 
 NOTICES = {
+    **identities.NOTICES,
     "password-changed": "Your password was changed.",
     "session-revoked": "The session was revoked.",
     "session-not-found": "That session had already ended.",
@@ -52,7 +53,10 @@ async def _render_account(
     status_code: int = 200,
 ) -> Response:
     gp = services(request)
+    linked, linkable = await identities.identity_rows(gp, member.user)
     context = {
+        "identities": linked,
+        "linkable": linkable,
         "sessions": await gp.sessions.list_for_user(member.user.id),
         "current_session_id": member.session.id,
         "activity": await gp.audit.recent(user_id=member.user.id, limit=10),
@@ -137,4 +141,5 @@ routes = [
     Route("/account/logout-everywhere", logout_everywhere, methods=["POST"]),
     Route("/account/password", change_password, methods=["POST"]),
     *grants.routes,  # mounted with the account page's own
+    *identities.routes,
 ]

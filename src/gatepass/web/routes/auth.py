@@ -39,7 +39,11 @@ async def login_page(request: Request) -> Response:
     if who.user is not None and request.query_params.get("prompt") != "login":
         return redirect(next_path)
     headers = await form_action_headers(request, next_path)
-    page = {"next": next_path, "email": login_hint_of(next_path)}
+    page = {
+        "next": next_path,
+        "email": login_hint_of(next_path),
+        "providers": await services(request).providers.list(),
+    }
     return render(request, "login.html", who, page, headers=headers)
 
 
@@ -50,7 +54,7 @@ async def login(request: Request) -> Response:
     check_csrf(request, form, who)
     email, password = form.get("email", ""), form.get("password", "")
     next_path = safe_next(form.get("next"))
-    page = {"next": next_path, "email": email[:254]}
+    page = {"next": next_path, "email": email[:254], "providers": await gp.providers.list()}
     # The form shown again must still be allowed to end at the client (see the GET page).
     csp = await form_action_headers(request, next_path)
     try:
@@ -97,7 +101,12 @@ async def signup_page(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if who.user is not None:
         return redirect(next_path)
-    page = {"next": next_path, "email": login_hint_of(next_path), "name": ""}
+    page = {
+        "next": next_path,
+        "email": login_hint_of(next_path),
+        "name": "",
+        "providers": await services(request).providers.list(),
+    }
     headers = await form_action_headers(request, next_path)
     return render(request, "signup.html", who, page, headers=headers)
 
@@ -109,7 +118,12 @@ async def signup(request: Request) -> Response:
     check_csrf(request, form, who)
     email, name = form.get("email", ""), form.get("name", "")
     next_path = safe_next(form.get("next"))
-    page = {"next": next_path, "email": email[:254], "name": name[:200]}
+    page = {
+        "next": next_path,
+        "email": email[:254],
+        "name": name[:200],
+        "providers": await gp.providers.list(),
+    }
     csp = await form_action_headers(request, next_path)
     address = gp.address(request)
     try:
