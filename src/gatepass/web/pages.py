@@ -6,8 +6,16 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from gatepass.web.forms import parse_form
 from gatepass.web.state import Services, services
-from gatepass.web.visitor import Visitor, attach_csrf_cookie, clear_session_cookie
+from gatepass.web.visitor import (
+    Member,
+    Visitor,
+    attach_csrf_cookie,
+    check_csrf,
+    clear_session_cookie,
+    visitor,
+)
 
 
 def render(
@@ -56,3 +64,15 @@ def safe_next(value: str | None, default: str = "/account") -> str:
 
 def login_url(next_path: str) -> str:
     return "/login?next=" + quote(next_path, safe="/")
+
+
+async def signed_in_form(request: Request) -> tuple[Visitor, Member, dict[str, str]] | Response:
+    """An account-page form: parsed, CSRF-checked, from a signed-in visitor; else the
+    way to the login page (answer it as it is)."""
+    form = await parse_form(request)
+    who = await visitor(request)
+    check_csrf(request, form, who)
+    member = who.member
+    if member is None:
+        return redirect(login_url("/account"))
+    return who, member, form

@@ -7,8 +7,7 @@ from starlette.routing import Route
 
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
-from gatepass.web.forms import parse_form
-from gatepass.web.pages import login_url, redirect, render, to_login
+from gatepass.web.pages import login_url, redirect, render, signed_in_form, to_login
 from gatepass.web.routes import grants, identities
 from gatepass.web.routes.consents import consent_rows
 from gatepass.web.sign_out import sign_out_everywhere
@@ -16,7 +15,6 @@ from gatepass.web.state import services
 from gatepass.web.visitor import (
     Member,
     Visitor,
-    check_csrf,
     set_session_cookie,
     visitor,
 )
@@ -68,19 +66,9 @@ async def _render_account(
     return render(request, "account.html", who, context, status_code=status_code)
 
 
-async def _signed_in_form(request: Request) -> tuple[Visitor, Member, dict[str, str]] | Response:
-    form = await parse_form(request)
-    who = await visitor(request)
-    check_csrf(request, form, who)
-    member = who.member
-    if member is None:
-        return redirect(login_url("/account"))
-    return who, member, form
-
-
 async def revoke_session(request: Request) -> Response:
     gp = services(request)
-    checked = await _signed_in_form(request)
+    checked = await signed_in_form(request)
     if isinstance(checked, Response):
         return checked
     _, member, form = checked
@@ -95,7 +83,7 @@ async def revoke_session(request: Request) -> Response:
 
 async def logout_everywhere(request: Request) -> Response:
     gp = services(request)
-    checked = await _signed_in_form(request)
+    checked = await signed_in_form(request)
     if isinstance(checked, Response):
         return checked
     _, member, _ = checked
@@ -106,7 +94,7 @@ async def logout_everywhere(request: Request) -> Response:
 
 async def change_password(request: Request) -> Response:
     gp = services(request)
-    checked = await _signed_in_form(request)
+    checked = await signed_in_form(request)
     if isinstance(checked, Response):
         return checked
     who, member, form = checked

@@ -8,10 +8,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gatepass.audit.model import AuditEventType as Event
-from gatepass.web.forms import parse_form
-from gatepass.web.pages import login_url, redirect
+from gatepass.web.pages import redirect, signed_in_form
 from gatepass.web.state import Services, services
-from gatepass.web.visitor import check_csrf, visitor
 
 # What the consent page and the account page say each scope lets a client see.
 SCOPE_WORDS = {
@@ -50,12 +48,10 @@ async def consent_rows(gp: Services, user_id: str) -> list[ConsentRow]:
 
 async def revoke_consent(request: Request) -> Response:
     gp = services(request)
-    form = await parse_form(request)
-    who = await visitor(request)
-    check_csrf(request, form, who)
-    member = who.member
-    if member is None:
-        return redirect(login_url("/account"))
+    checked = await signed_in_form(request)
+    if isinstance(checked, Response):
+        return checked
+    _, member, form = checked
     revoked = await gp.consents.revoke(member.user.id, form.get("client_id", "")[:100])
     if revoked:
         await gp.audit_event(request, Event.CONSENT_REVOKED, user=member.user)

@@ -14,11 +14,9 @@ from starlette.routing import Route
 
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.tokens.families import TokenFamily
-from gatepass.web.forms import parse_form
-from gatepass.web.pages import login_url, redirect
+from gatepass.web.pages import redirect, signed_in_form
 from gatepass.web.routes.consents import scope_words
 from gatepass.web.state import Services, services
-from gatepass.web.visitor import check_csrf, visitor
 
 MAX_FAMILY_ID_LENGTH = 64  # token_families.id; anything longer names no family
 
@@ -67,12 +65,10 @@ async def _own_live_family(gp: Services, user_id: str, family_id: str) -> TokenF
 
 async def revoke_grant(request: Request) -> Response:
     gp = services(request)
-    form = await parse_form(request)
-    who = await visitor(request)
-    check_csrf(request, form, who)
-    member = who.member
-    if member is None:
-        return redirect(login_url("/account"))
+    checked = await signed_in_form(request)
+    if isinstance(checked, Response):
+        return checked
+    _, member, form = checked
     # Another user's family is answered exactly like an unknown one, and left alone.
     family = await _own_live_family(gp, member.user.id, form.get("family_id", ""))
     if family is None or not await gp.grants.families.revoke(family.id):

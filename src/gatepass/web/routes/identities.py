@@ -15,10 +15,8 @@ from starlette.routing import Route
 from gatepass.accounts.model import User
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.federation.model import UpstreamProvider
-from gatepass.web.forms import parse_form
-from gatepass.web.pages import login_url, redirect
+from gatepass.web.pages import redirect, signed_in_form
 from gatepass.web.state import Services, services
-from gatepass.web.visitor import check_csrf, visitor
 
 NOTICES = {
     "identity-linked": "The account was linked: you can now sign in with it.",
@@ -65,12 +63,10 @@ async def identity_rows(
 
 async def unlink(request: Request) -> Response:
     gp = services(request)
-    form = await parse_form(request)
-    who = await visitor(request)
-    check_csrf(request, form, who)
-    member = who.member
-    if member is None:
-        return redirect(login_url("/account"))
+    checked = await signed_in_form(request)
+    if isinstance(checked, Response):
+        return checked
+    _, member, form = checked
     user = member.user
     provider, subject = form.get("provider", ""), form.get("subject", "")
     linked = await gp.identities.for_user(user.id)
