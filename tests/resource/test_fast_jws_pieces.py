@@ -2,9 +2,10 @@
 
 - `der_signature` builds the DER of R || S by table for the usual signature: it returns
   exactly what `cryptography`'s `encode_dss_signature` does, for every shape of R and S;
-- `_json_object` takes a flat object from the C scanner without the duplicate-member
-  hook when a count proves no member was lost: it accepts and refuses exactly what the
-  hooked decoder does, duplicates and commas inside strings included.
+- `_json_object` takes an object from the C scanner without the duplicate-member hook
+  when a count of commas proves no member was lost, at any depth: it accepts and refuses
+  exactly what the hooked decoder does, duplicates and commas inside strings, nested
+  objects and arrays included.
 """
 
 import json
@@ -151,3 +152,35 @@ def test_random_objects_are_read_as_the_hooked_decoder_reads_them() -> None:
         assert mine == reference(data), data
         verdicts["accepted" if mine is not None else "refused"] += 1
     assert min(verdicts.values()) > 1000  # both kinds, many times
+
+
+def random_nested_object(rng: random.Random, depth: int = 0) -> bytes:
+    """An object whose members are often objects or arrays (of objects), a few levels
+    deep, with names that repeat at every level: the count must see through nesting."""
+    names = ["a", "b", "c,"]
+
+    def value(level: int) -> str:
+        roll = rng.random()
+        if level < 3 and roll < 0.3:
+            return random_nested_object(rng, level + 1).decode()
+        if level < 3 and roll < 0.5:
+            items = [value(level + 1) for _ in range(rng.randrange(0, 3))]
+            return "[" + ",".join(items) + "]"
+        return rng.choice(['"x"', '","', "1", "null", '"{"', '"]"'])
+
+    members = [f'"{rng.choice(names)}":{value(depth)}' for _ in range(rng.randrange(0, 4))]
+    return ("{" + ",".join(members) + "}").encode()
+
+
+def test_random_nested_objects_are_read_as_the_hooked_decoder_reads_them() -> None:
+    rng = random.Random(SEED + 1)
+    verdicts = {"accepted": 0, "refused": 0}
+    nested_accepted = 0
+    for _ in range(5000):
+        data = random_nested_object(rng)
+        mine = ours(data)
+        assert mine == reference(data), data
+        verdicts["accepted" if mine is not None else "refused"] += 1
+        nested_accepted += mine is not None and any(type(v) in (dict, list) for v in mine.values())
+    assert min(verdicts.values()) > 1000
+    assert nested_accepted > 300  # nesting that passes, not only nesting that is refused

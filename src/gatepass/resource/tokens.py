@@ -2,10 +2,13 @@
 
     verify(token)
       ├─ seen before, before its exp? ─► the same VerifiedToken (a dict lookup)
-      └─ otherwise ─► fast_jws.read         shape, header: alg, kid, typ at+jwt, no crit/jku/...
-                      jwks.cached / .key    the published key of that kid (refetch if unknown,
-                                            rate-limited)
-                      verified_payload      the key's own alg, the signature, a JSON object
+      └─ otherwise ─► Reader.open           in one frame: shape, header (alg, kid, typ
+                                            at+jwt, no crit/jku/...), the published key of
+                                            that kid if the JWKS cache holds it fresh, the
+                                            key's own alg, the signature, a JSON object
+                      (no key at hand)      read, jwks.key (a stale set refreshed behind
+                                            it; an unknown kid refetched, rate-limited),
+                                            verified_payload: the same checks, two steps
                       claims                iss, aud, exp, nbf, iat (leeway <= 60 s), sub,
                                             client_id, jti (RFC 9068 §4), scope, gid
       then, every time, cached or not ─► revocations: a RevocationSet `vouches` for the token
@@ -139,6 +142,7 @@ class TokenVerifier:
         # A RevocationSet tells by its generation whether it changed since it vouched.
         self._revset = revocations if isinstance(revocations, RevocationSet) else None
         self._reader = Reader(TYP)
+        self._open, self._key_at_hand = self._reader.open, self._jwks.cached  # bound once
         self._cache_size = cache_size
         # token -> (serve from the cache until, the result, its `sid` for revocation checks,
         # the RevocationSet's generation when it vouched for the token, else -1)
@@ -183,12 +187,10 @@ class TokenVerifier:
                 return hit[1]
             verified, sid = hit[1], hit[2]
         else:
-            signed = self._reader.read(token)
-            kid = signed.kid
-            key = self._jwks.cached(kid, now) or await self._jwks.key(kid)
-            if key is None:
-                raise TokenRejected(f"unknown kid {kid[:64]!r}")
-            claims = verified_payload(signed, key)
+            # The published key at hand (the usual case): one frame from token to claims.
+            claims = self._open(token, self._key_at_hand, now)
+            if claims is None:  # the kid's key is not at hand: fetched, or none
+                claims = await self._fetched_and_verified(token)
             verified = self._checked(claims, now)
             sid = claims.get("sid")  # the login session behind the token, if named
             if type(sid) is not str or not sid:
@@ -203,10 +205,20 @@ class TokenVerifier:
                 generation = revset.generation
         if self._cache_size:
             # Served from the cache until exp, never after: past it, the full check.
-            self._cache[token] = (verified.expires_at, verified, sid, generation)
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            cache = self._cache
+            cache[token] = (verified.expires_at, verified, sid, generation)
+            if len(cache) > self._cache_size:
+                cache.popitem(last=False)
         return verified
+
+    async def _fetched_and_verified(self, token: str) -> dict[str, Any]:
+        """The payload of `token`, whose key the JWKS cache does not hold fresh: a known key
+        (the set refreshed behind it), or one refetch for an unknown kid (rate-limited)."""
+        signed = self._reader.read(token)
+        key = await self._jwks.key(signed.kid)
+        if key is None:
+            raise TokenRejected(f"unknown kid {signed.kid[:64]!r}")
+        return verified_payload(signed, key)
 
     async def _second_opinion(self, token: str, facts: TokenFacts, now: float) -> None:
         """The revocations could not vouch for the token. A RevocationSet tells revoked
@@ -241,10 +253,16 @@ class TokenVerifier:
             raise TokenRejected("not yet valid")
         if iss != self.issuer:
             raise TokenRejected("wrong issuer")
-        # RFC 7519 §4.1.3: one string, or an array of strings.
-        audience = (aud,) if type(aud) is str else _audience_list(aud)
-        if self.audiences.isdisjoint(audience):
-            raise TokenRejected("not for this audience")  # R24: refuse tokens meant elsewhere
+        # RFC 7519 §4.1.3: one string, or an array of strings. R24: refuse tokens meant
+        # elsewhere.
+        if type(aud) is str:
+            if aud not in self.audiences:
+                raise TokenRejected("not for this audience")
+            audience: tuple[str, ...] = (aud,)
+        else:
+            audience = _audience_list(aud)
+            if self.audiences.isdisjoint(audience):
+                raise TokenRejected("not for this audience")
         if not (type(sub) is str and type(client_id) is str and type(jti) is str):
             raise TokenRejected("sub, client_id and jti are required strings")
         if not (sub and client_id and jti):
