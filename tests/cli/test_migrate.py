@@ -61,3 +61,19 @@ def test_a_command_on_an_unmigrated_database_asks_for_migrate(tmp_path: Path) ->
     result = run_gatepass("user", "list", cwd=tmp_path)
     line = assert_one_line_error(result, "GATEPASS_DATABASE_URL")
     assert "gatepass migrate" in line
+
+
+def test_a_schema_newer_than_this_gatepass_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A database a newer gatepass migrated (an upgrade rolled back): every command,
+    migrate and serve included, says so in one line and changes nothing."""
+    assert run_gatepass("migrate", cwd=tmp_path).returncode == 0
+    with closing(sqlite3.connect(tmp_path / "gatepass.db")) as db, db:
+        db.execute("UPDATE alembic_version SET version_num = '9999'")
+    for command in (("migrate",), ("user", "list")):
+        line = assert_one_line_error(run_gatepass(*command, cwd=tmp_path), "newer than")
+        assert "9999" in line, command
+    served = run_gatepass("serve", "--port", "0", cwd=tmp_path)  # it logs its start first
+    assert served.returncode == 2
+    assert "Traceback" not in served.stderr
+    assert "newer than" in served.stderr.splitlines()[-1]
+    assert schema_of(tmp_path / "gatepass.db")[0] == "9999"
