@@ -27,7 +27,11 @@ from gatepass.resource.feed_task import FeedBroken
 from gatepass.resource.feeds import HttpRevocationFeed, RedisRevocationFeed
 from gatepass.resource.introspection import introspection_fallback
 from gatepass.resource.jwks import JwksCache
-from gatepass.resource.revocations import RevocationSet, Verdict
+
+# TokenFacts: what a RevocationSet judges; an app that keeps its own sessions
+# (examples/webapp) asks it about a login (sub, login time, gatepass's sid) as a
+# verifier asks about a token.
+from gatepass.resource.revocations import RevocationSet, TokenFacts, Verdict
 from gatepass.resource.sessions import (  # sessions.py: apps on gatepass's own site
     SessionRejected,
     SessionStoreUnavailable,
@@ -52,6 +56,7 @@ __all__ = [
     "SessionRejected",
     "SessionStoreUnavailable",
     "SessionVerifier",
+    "TokenFacts",
     "TokenRejected",
     "TokenVerifier",
     "Verdict",

@@ -40,7 +40,8 @@ from collections.abc import Awaitable, Callable
 from enum import Enum
 
 from gatepass.clock import Clock, SystemClock
-from gatepass.tokens.revocation_event import RevocationEvent, RevocationKind, TokenFacts
+from gatepass.tokens.revocation_event import RevocationEvent, RevocationKind
+from gatepass.tokens.revocation_event import TokenFacts as TokenFacts  # re-exported
 
 log = logging.getLogger("gatepass.resource.revocations")
 
