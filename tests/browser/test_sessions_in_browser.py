@@ -195,3 +195,21 @@ def test_chromium_refuses_to_show_the_login_page_in_a_frame(page: Page, server: 
     assert len(frames) == 1
     assert not frames[0].url.startswith(server.url), frames[0].url
     expect(page.frame_locator("iframe").get_by_role("button", name="Log in")).to_have_count(0)
+
+
+def test_repeated_wrong_passwords_meet_the_throttling_message(page: Page, server: Server) -> None:
+    """After the account's limit of attempts (login_account_limit, 10 by default) the
+    login page says to wait, with the number of seconds, and even the right password
+    is not tried until then."""
+    email = _email()
+    _sign_up(page, server, email)
+    page.locator("header").get_by_role("button", name="Log out").click()
+    for _ in range(10):
+        _log_in(page, server, email, "not the right password")
+        expect(page.get_by_role("alert")).to_have_text(LOGIN_FAILED)
+    _log_in(page, server, email)
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile(r"^Too many attempts\. Try again in \d+ seconds\.$")
+    )
+    page.goto("/account")
+    _on_login_page(page, server)
