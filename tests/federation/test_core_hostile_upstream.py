@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -85,6 +86,11 @@ async def test_the_challenge_sent_is_s256_of_the_verifier(rp: RelyingParty, rogu
     assert f"code_challenge={_challenge(pending.code_verifier)}" in url
 
 
+@dataclass(frozen=True)
+class FromNow:
+    seconds: int
+
+
 @pytest.mark.parametrize(
     ("claims", "why"),
     [
@@ -93,9 +99,9 @@ async def test_the_challenge_sent_is_s256_of_the_verifier(rp: RelyingParty, rogu
         ({"aud": ["rogue-client", "another"], "azp": "another"}, "azp naming another client"),
         ({"azp": "another"}, "azp naming another client, one audience"),
         ({"iss": "https://evil.example"}, "another issuer"),
-        ({"exp": int(time.time()) - 120}, "expired beyond the leeway"),
-        ({"iat": int(time.time()) + 600}, "issued in the future"),
-        ({"nbf": int(time.time()) + 600}, "not yet valid"),
+        ({"exp": FromNow(-120)}, "expired beyond the leeway"),
+        ({"iat": FromNow(600)}, "issued in the future"),
+        ({"nbf": FromNow(600)}, "not yet valid"),
         ({"nonce": "not-the-nonce"}, "another nonce"),
         ({"nonce": None}, "no nonce"),
         ({"sub": ""}, "an empty subject"),
@@ -106,7 +112,13 @@ async def test_the_challenge_sent_is_s256_of_the_verifier(rp: RelyingParty, rogu
 async def test_an_id_token_with_bad_claims_is_refused(
     rp: RelyingParty, rogue: Rogue, claims: dict[str, Any], why: str
 ) -> None:
-    rogue.claims_overrides = claims
+    # Times are taken when the test runs, not when it is collected (a long run would
+    # otherwise see "in the future" become the past).
+    now = int(time.time())
+    rogue.claims_overrides = {
+        name: now + value.seconds if isinstance(value, FromNow) else value
+        for name, value in claims.items()
+    }
     assert await refused(rp, rogue) == "invalid_id_token", why
 
 
