@@ -252,3 +252,23 @@ async def test_a_provider_sealed_under_another_master_key_gets_a_clear_page(
         assert login.status_code == 200
         assert CORP_NAME in login.text
         assert "orphan" not in login.text
+
+
+async def test_a_next_too_long_for_the_cookie_is_a_clear_page_and_a_long_one_works(
+    rp: RelyingParty,
+) -> None:
+    """The login in flight rides in a cookie of at most 3,500 characters: an /authorize
+    request with a 2,000-character state still goes through; one of several KiB gets a
+    page that says what to do, never a 500."""
+    async with rp.browser() as browser:
+        fits = await browser.get(
+            f"/login/{CORP}", params={"next": "/authorize?state=" + "s" * 2000}
+        )
+        assert fits.status_code == 303
+        assert fits.headers["location"].startswith(rp.corp_issuer)
+        huge = await browser.get(
+            f"/login/{CORP}", params={"next": "/authorize?state=" + "s" * 6000}
+        )
+        assert huge.status_code == 400
+        assert "too long" in huge.text
+        assert not browser.cookies.get("gp_upstream")  # no login left in flight

@@ -25,6 +25,10 @@ NONCE_BYTES = 12
 MAX_COOKIE_CHARS = 3500  # under the 4 KiB a browser keeps per cookie
 
 
+class CookieTooLarge(ValueError):
+    """What was to be sealed would not fit in a cookie a browser keeps."""
+
+
 class CookieBox:
     def __init__(self, key: Callable[[], bytes], clock: Clock) -> None:
         self._key = key  # read on first use (the master key may live in a file)
@@ -42,7 +46,7 @@ class CookieBox:
         sealed = self._cipher().encrypt(nonce, plain, purpose.encode())
         value = base64.urlsafe_b64encode(nonce + sealed).decode("ascii").rstrip("=")
         if len(value) > MAX_COOKIE_CHARS:
-            raise ValueError(f"a sealed {purpose} cookie would be {len(value)} characters")
+            raise CookieTooLarge(f"a sealed {purpose} cookie would be {len(value)} characters")
         return value
 
     def open(self, purpose: str, value: str) -> dict[str, Any] | None:

@@ -42,6 +42,7 @@ from gatepass.web.errors import BadRequest
 from gatepass.web.forms import parse_form
 from gatepass.web.pages import login_url, redirect, render, safe_next
 from gatepass.web.routes.authorize import form_action_headers
+from gatepass.web.sealed_cookies import CookieTooLarge
 from gatepass.web.state import Services, services
 from gatepass.web.visitor import Visitor, check_csrf, set_session_cookie, visitor
 
@@ -55,6 +56,11 @@ IN_FLIGHT_SECONDS = 600
 # HTTP status per failure: the person's doing or an old link (400), the provider's (502).
 FAILURE_STATUS = {"access_denied": 400, "invalid_state": 400}
 LOGIN_FAILED = "Incorrect password."
+# The login in flight rides in a cookie (4 KiB at most in a browser); `next` may not fit.
+TOO_LONG = (
+    "This sign-in request is too long to take through the provider. Go back to the "
+    "application and try again, or log in with your password."
+)
 
 
 def callback_uri(gp: Services, provider: str) -> str:
@@ -86,8 +92,12 @@ async def start(request: Request) -> Response:
         log.warning("upstream login %s could not start: %s", provider.name, exc.debug)
         return _failure(request, who, provider, exc.message, next_path, status=502)
     state = {"pending": pending.to_json(), "next": next_path, "link_user": link_user}
+    try:
+        sealed = gp.cookie_box.seal(IN_FLIGHT, state, IN_FLIGHT_SECONDS)
+    except CookieTooLarge:  # an /authorize request of several KiB in `next`
+        return _failure(request, who, provider, TOO_LONG, status=400)
     response = RedirectResponse(url, status_code=303)
-    _set_flight_cookie(response, gp, gp.cookie_box.seal(IN_FLIGHT, state, IN_FLIGHT_SECONDS))
+    _set_flight_cookie(response, gp, sealed)
     return response
 
 
@@ -209,7 +219,10 @@ async def _sign_in(
         page,
         headers=await form_action_headers(request, next_path),
     )
-    sealed = gp.cookie_box.seal(AWAITING_PASSWORD, held, IN_FLIGHT_SECONDS)
+    try:
+        sealed = gp.cookie_box.seal(AWAITING_PASSWORD, held, IN_FLIGHT_SECONDS)
+    except CookieTooLarge:
+        return _failure(request, who, provider, TOO_LONG, status=400)
     _set_flight_cookie(response, gp, sealed)
     return response
 
