@@ -12,3 +12,5 @@ class User:
     disabled: bool
     created_at: float
     updated_at: float
+    # Proven by a delivered link or by an upstream provider that says so explicitly.
+    email_verified: bool = False

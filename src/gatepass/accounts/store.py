@@ -15,7 +15,8 @@ class UserStore(Protocol):
     After `add(user)`, `get(user.id)` and `find_by_email(user.email)` return it;
     a second `add` with the same e-mail raises DuplicateEmail and writes nothing.
     `update` changes only the fields given and returns the new record, or None
-    when no such user exists. After `delete(id)`, neither lookup finds the user.
+    when no such user exists; a new `email` another user has raises DuplicateEmail and
+    changes nothing. After `delete(id)`, neither lookup finds the user.
     """
 
     async def add(self, user: User) -> None: ...
@@ -31,6 +32,9 @@ class UserStore(Protocol):
         now: float,
         password_hash: str | None = None,
         disabled: bool | None = None,
+        email: str | None = None,
+        email_verified: bool | None = None,
+        name: str | None = None,
     ) -> User | None: ...
 
     async def delete(self, user_id: str) -> bool: ...

@@ -41,6 +41,7 @@ class UserProfile:
     email: str
     name: str
     disabled: bool
+    email_verified: bool = False
 
 
 ProfileLookup = Callable[[str], Awaitable[UserProfile | None]]
@@ -117,8 +118,8 @@ def claims_for(profile: UserProfile, scope: tuple[str, ...]) -> UserInfoClaims:
     return UserInfoClaims(
         sub=profile.subject,
         email=profile.email if email else None,
-        # gatepass does not verify e-mail addresses yet (no confirmation mail is sent), so
-        # it never claims one verified: a client must not take this address as proven.
-        email_verified=False if email else None,
+        # True only once the address was proven (a delivered link, or an upstream provider
+        # that says so): a client must not take an unproven address as the person's.
+        email_verified=profile.email_verified if email else None,
         name=profile.name if "profile" in scope else None,
     )

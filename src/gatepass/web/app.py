@@ -211,7 +211,7 @@ def build_userinfo(accounts: Accounts, grants: GrantContext) -> UserInfo:
         user = await accounts.get(user_id)
         if user is None:
             return None
-        return UserProfile(user.id, user.email, user.name, user.disabled)
+        return UserProfile(user.id, user.email, user.name, user.disabled, user.email_verified)
 
     return UserInfo(grants.access_tokens, grants.revocations, profile)
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -33,6 +34,8 @@ users = Table(
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # Proven by a delivered link, or by an upstream provider that says so (0011).
+    Column("email_verified", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 sessions = Table(
@@ -247,4 +250,22 @@ user_identities = Table(
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float, nullable=False),
     Index(None, "user_id"),
+)
+
+
+# Single-use links mailed to a person (accounts/links.py): e-mail verification, password
+# reset, e-mail change. Only the digest of the token is stored; each is bound to one user
+# and to the address it was sent to.
+account_links = Table(
+    "account_links",
+    metadata,
+    Column("id", String(43), primary_key=True),  # digest of the token in the link
+    Column("purpose", String(32), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+    Index(None, "user_id"),
+    Index(None, "expires_at"),
 )

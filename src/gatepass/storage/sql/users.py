@@ -21,6 +21,7 @@ def _user(row: Row[Any]) -> User:
         disabled=bool(row.disabled),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        email_verified=bool(row.email_verified),
     )
 
 
@@ -37,6 +38,7 @@ class SqlUserStore(SqlStore):
                         disabled=user.disabled,
                         created_at=user.created_at,
                         updated_at=user.updated_at,
+                        email_verified=user.email_verified,
                     )
                 )
         except IntegrityError:
@@ -60,18 +62,25 @@ class SqlUserStore(SqlStore):
         now: float,
         password_hash: str | None = None,
         disabled: bool | None = None,
+        email: str | None = None,
+        email_verified: bool | None = None,
+        name: str | None = None,
     ) -> User | None:
-        changes: dict[str, Any] = {"updated_at": now}
-        if password_hash is not None:
-            changes["password_hash"] = password_hash
-        if disabled is not None:
-            changes["disabled"] = disabled
-        async with self._transaction() as conn:
-            row = (
-                await conn.execute(
-                    update(users).where(users.c.id == user_id).values(**changes).returning(users)
-                )
-            ).first()
+        given = {
+            "password_hash": password_hash,
+            "disabled": disabled,
+            "email": email,
+            "email_verified": email_verified,
+            "name": name,
+        }
+        changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        changes["updated_at"] = now
+        try:
+            async with self._transaction() as conn:
+                statement = update(users).where(users.c.id == user_id).values(**changes)
+                row = (await conn.execute(statement.returning(users))).first()
+        except IntegrityError:
+            raise DuplicateEmail(email) from None
         return _user(row) if row is not None else None
 
     async def delete(self, user_id: str) -> bool:
