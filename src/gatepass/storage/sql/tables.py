@@ -1,6 +1,7 @@
 """The schema. Changes go through an Alembic migration in migrations/versions/."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -118,6 +119,8 @@ clients = Table(
     Column("refresh_token_absolute_ttl", Integer, nullable=True),
     Column("refresh_retry_window", Integer, nullable=True),
     Column("default_audience", Text, nullable=True),
+    # Multi-factor sign-in required for this client; NULL: the server's policy (0012).
+    Column("require_mfa", Boolean, nullable=True),
 )
 
 # A row is a live code until `redeemed_at` is set; then it is the code's tombstone
@@ -268,4 +271,43 @@ account_links = Table(
     Column("used_at", Float, nullable=True),
     Index(None, "user_id"),
     Index(None, "expires_at"),
+)
+
+
+# Second factors (mfa/). One TOTP authenticator per user, its secret sealed under a
+# master-key subkey; `last_used_step` makes each code good once (RFC 6238 §5.2).
+totp_factors = Table(
+    "totp_factors",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("sealed_secret", Text, nullable=False),
+    Column("confirmed_at", Float, nullable=True),  # NULL: enrolment not yet confirmed
+    Column("last_used_step", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("created_at", Float, nullable=False),
+)
+
+# Single-use recovery codes, digests only.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+)
+
+# WebAuthn credentials (passkeys); ids and COSE public keys base64url-encoded.
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("credential_id", String(1400), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("public_key", Text, nullable=False),
+    Column("sign_count", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("transports", Text, nullable=False, default="", server_default=""),
+    Column("backed_up", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
+    Index(None, "user_id"),
 )
