@@ -41,6 +41,10 @@ TABLES = (
     "token_families",
     "upstream_providers",
     "user_identities",
+    "account_links",
+    "totp_factors",
+    "recovery_codes",
+    "passkeys",
 )
 
 
