@@ -227,6 +227,14 @@ class Settings:
     login_window_seconds: int = _setting(
         900, "Length of the sliding login-throttle window, in seconds.", low=1, high=86_400
     )
+    reauth_window_seconds: int = _setting(
+        600,
+        "Seconds after a sign-in during which sensitive changes (e-mail, password, second "
+        "factors, deleting the account) go ahead; later, the person confirms who they are "
+        "first (ASVS 7.5.1).",
+        low=30,
+        high=86_400,
+    )
     argon2_memory_kib: int = _setting(
         OWASP_ARGON2_MEMORY_KIB,
         "argon2id memory cost in KiB (OWASP minimum 19456).",

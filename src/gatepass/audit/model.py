@@ -24,6 +24,26 @@ class AuditEventType(StrEnum):
     UPSTREAM_LOGIN_FAILED = "login.upstream.failed"
     IDENTITY_LINKED = "identity.linked"
     IDENTITY_UNLINKED = "identity.unlinked"
+    # Account lifecycle (issue 10): links mailed and used, re-authentication.
+    REAUTHENTICATED = "reauthenticated"
+    EMAIL_VERIFICATION_SENT = "email.verification.sent"
+    EMAIL_VERIFIED = "email.verified"
+    EMAIL_CHANGE_REQUESTED = "email.change.requested"
+    EMAIL_CHANGED = "email.changed"
+    PASSWORD_RESET_REQUESTED = "password.reset.requested"  # noqa: S105 - an event name
+    PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
+    ACCOUNT_DELETED = "account.deleted"  # by its owner (USER_DELETED: by an administrator)
+    # Second factors (mfa/).
+    MFA_SUCCEEDED = "mfa.succeeded"
+    MFA_FAILED = "mfa.failed"
+    MFA_THROTTLED = "mfa.throttled"
+    TOTP_ENROLLED = "mfa.totp.enrolled"
+    TOTP_REMOVED = "mfa.totp.removed"
+    RECOVERY_CODES_GENERATED = "mfa.recovery_codes.generated"
+    RECOVERY_CODE_USED = "mfa.recovery_code.used"
+    PASSKEY_ADDED = "mfa.passkey.added"
+    PASSKEY_REMOVED = "mfa.passkey.removed"
+    MFA_RESET = "mfa.reset"  # every factor removed by an administrator
 
 
 @dataclass(frozen=True)
