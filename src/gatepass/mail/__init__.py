@@ -1,0 +1,1 @@
+"""Outgoing mail: SMTP, or a folder of messages in development."""
