@@ -126,3 +126,15 @@ async def test_user_delete_revokes_their_grants_before_the_user_goes(
     assert await run_cli(settings, monkeypatch, "user", "delete", EMAIL) == 0
     assert "ended 1 session(s) and revoked 1 app grant(s)" in capsys.readouterr().out
     await assert_dead(browser, issued)
+
+
+async def test_deleting_your_own_account_signs_out_every_app_first(
+    browser: httpx.AsyncClient, photo_app: Client
+) -> None:
+    issued = await tokens(browser, photo_app)
+    response = await post_form(
+        browser, "/account/delete", {"confirm_email": EMAIL}, page="/account"
+    )
+    assert response.status_code == 200, response.text[:300]
+    assert "was deleted" in response.text
+    await assert_dead(browser, issued)

@@ -75,3 +75,31 @@ async def test_deleting_a_user_keeps_their_events(backends: Backends, audit: Aud
     assert await audit.recent(user_id=user.id) == [
         AuditEvent(at=START, type=AuditEventType.SIGNUP, user_id=user.id)
     ]
+
+
+async def test_forget_strips_personal_data_of_the_user_and_the_address(
+    audit: AuditStore,
+) -> None:
+    user = a_user()
+    theirs = AuditEvent(
+        at=START,
+        type=AuditEventType.LOGIN_SUCCEEDED,
+        user_id=user.id,
+        email=user.email,
+        address="203.0.113.9",
+        user_agent="Mozilla/5.0",
+        detail="password",
+    )
+    by_address = AuditEvent(at=START + 1, type=AuditEventType.LOGIN_FAILED, email=user.email)
+    other = AuditEvent(
+        at=START + 2, type=AuditEventType.LOGIN_FAILED, email="bob@example.com", address="x"
+    )
+    for recorded in (theirs, by_address, other):
+        await audit.record(recorded)
+    assert await audit.forget(user.id, user.email) == 2
+    events = await audit.recent()
+    assert events[0] == other
+    assert events[1] == AuditEvent(at=START + 1, type=AuditEventType.LOGIN_FAILED)
+    assert events[2] == AuditEvent(
+        at=START, type=AuditEventType.LOGIN_SUCCEEDED, user_id=user.id, detail="password"
+    )

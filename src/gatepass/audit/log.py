@@ -34,3 +34,7 @@ class AuditLog:
 
     async def recent(self, *, user_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
         return await self._store.recent(user_id=user_id, limit=limit)
+
+    async def forget(self, user_id: str, email: str) -> int:
+        """Strip the personal data of a deleted account from its events; the count changed."""
+        return await self._store.forget(user_id, email)

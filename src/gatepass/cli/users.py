@@ -10,6 +10,7 @@ from gatepass.accounts.model import User
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.cli.base import Failure, find_user, iso, with_services
 from gatepass.config import Settings
+from gatepass.web.account_removal import delete_account
 from gatepass.web.sign_out import sign_out_everywhere
 from gatepass.web.state import Services
 
@@ -82,11 +83,7 @@ async def user_enable(args: argparse.Namespace, settings: Settings) -> int:
 async def user_delete(args: argparse.Namespace, settings: Settings) -> int:
     async def work(gp: Services) -> int:
         user = await find_user(gp, args.email)
-        # Revoked before the user row goes: deleting it deletes the families with it, and
-        # the revocation records are what refuse the access tokens still in flight.
-        ended = await sign_out_everywhere(gp, user.id)
-        await gp.accounts.delete(user)
-        await gp.audit.record(Event.USER_DELETED, user_id=user.id, email=user.email, detail="cli")
+        ended = await delete_account(gp, user, Event.USER_DELETED, detail="cli")
         print(f"deleted {user.email}; {ended.summary()}")
         return 0
 

@@ -1,6 +1,6 @@
 """AuditStore on SQL."""
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select, update
 
 from gatepass.audit.model import AuditEvent, AuditEventType
 from gatepass.storage.sql.base import SqlStore
@@ -21,6 +21,15 @@ class SqlAuditStore(SqlStore):
                     detail=event.detail,
                 )
             )
+
+    async def forget(self, user_id: str, email: str) -> int:
+        mine = or_(audit_events.c.user_id == user_id, audit_events.c.email == email)
+        statement = (
+            update(audit_events).where(mine).values(email=None, address=None, user_agent=None)
+        )
+        async with self._transaction() as conn:
+            result = await conn.execute(statement)
+        return result.rowcount
 
     async def recent(self, *, user_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
         statement = select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)

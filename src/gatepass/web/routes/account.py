@@ -8,7 +8,7 @@ from starlette.routing import Route
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
 from gatepass.web.pages import login_url, redirect, render, signed_in_form, to_login
-from gatepass.web.routes import grants, identities
+from gatepass.web.routes import account_deletion, grants, identities
 from gatepass.web.routes.consents import consent_rows
 from gatepass.web.sign_out import sign_out_everywhere
 from gatepass.web.state import services
@@ -21,6 +21,7 @@ from gatepass.web.visitor import (
 
 NOTICES = {
     **identities.NOTICES,
+    **account_deletion.NOTICES,
     "password-changed": "Your password was changed.",
     "session-revoked": "The session was revoked.",
     "session-not-found": "That session had already ended.",
@@ -130,4 +131,5 @@ routes = [
     Route("/account/password", change_password, methods=["POST"]),
     *grants.routes,  # mounted with the account page's own
     *identities.routes,
+    *account_deletion.routes,
 ]
