@@ -74,7 +74,9 @@ def server_environment(settings: Mapping[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def live_server(workdir: Path, settings: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
+def live_server(
+    workdir: Path, settings: Mapping[str, str] | None = None, *, workers: int = 1
+) -> Iterator[LiveServer]:
     """Start `gatepass serve` on a free port, wait until /healthz answers, stop it at the end.
 
     `settings` are GATEPASS_* variables; GATEPASS_ISSUER defaults to the server's own URL
@@ -93,7 +95,8 @@ def live_server(workdir: Path, settings: Mapping[str, str] | None = None) -> Ite
     server = LiveServer(url=url, log=workdir / "server.log", workdir=workdir, env=env)
     with server.log.open("wb") as log:
         process = subprocess.Popen(
-            [str(BINARY), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(BINARY), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            + (["--workers", str(workers)] if workers > 1 else []),
             cwd=workdir,
             env=env,
             stdout=log,

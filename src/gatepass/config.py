@@ -345,6 +345,12 @@ class Settings:
         "Addresses or networks of reverse proxies whose `X-Forwarded-For` is believed "
         "(comma-separated in the environment). Empty: the socket peer is the client.",
     )
+    metrics_token: Secret | None = _setting(  # noqa: RUF009 - the default is None
+        None,
+        "Bearer token a Prometheus scraper sends to `/metrics` (`Authorization: Bearer ...`). "
+        "Unset: `/metrics` answers only direct connections from this host (loopback, no "
+        "forwarding headers), and 404 to everyone else.",
+    )
     providers: tuple[ProviderSettings, ...] = _setting(
         (),
         'Upstream identity providers for "Login with ...": `[providers.NAME]` tables in the '

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import logging
 import os
+import tempfile
 from typing import Any
 
 from gatepass.config import Settings
@@ -13,6 +14,7 @@ from gatepass.storage.sql.engine import check_connection, create_engine
 from gatepass.storage.sql.migrate import upgrade
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client in each worker
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,6 +29,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             "__Host- prefix. Use an https issuer for anything but local development.",
             settings.issuer,
         )
+    if args.workers > 1:
+        _share_metrics_between_workers()
     if args.config is not None:  # worker processes read settings from the environment
         os.environ["GATEPASS_CONFIG_FILE"] = str(args.config.resolve())
     uvicorn.run(
@@ -45,6 +49,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
+
+
+def _share_metrics_between_workers() -> None:
+    """prometheus_client's multiprocess mode (web/metrics.py): each worker writes its
+    values into one folder, and a scrape of any worker reads them all. A fresh folder per
+    start, unless the operator chose one, so no old process's counts come back."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="gatepass-metrics-")
 
 
 async def _prepare_database(settings: Settings, *, migrate: bool) -> None:

@@ -53,6 +53,7 @@ from gatepass.tokens.refresh import TokenFamilies
 from gatepass.tokens.revocation import Revocations
 from gatepass.tokens.signing import KeySource
 from gatepass.web import error_pages
+from gatepass.web.metrics import MetricsMiddleware
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
 from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware
 from gatepass.web.routes import (
@@ -65,6 +66,7 @@ from gatepass.web.routes import (
     health,
     jwks,
     logout,
+    metrics,
     reauthenticate,
     revocation_stream,
     token,
@@ -299,11 +301,13 @@ def create_app(
             *userinfo.routes,
             *logout.routes,
             *health.routes,
+            *metrics.routes,
             *jwks.routes,
             *discovery.build_routes(discovery_document(settings)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[
+            Middleware(MetricsMiddleware),
             Middleware(SecurityHeadersMiddleware, https=settings.is_https),
             Middleware(RequestLimitsMiddleware, max_bytes=settings.max_body_bytes),
         ],

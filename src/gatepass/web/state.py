@@ -25,6 +25,7 @@ from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy
 from gatepass.throttle.limiter import LoginThrottle
 from gatepass.web.client import client_address, user_agent
+from gatepass.web.metrics import AUDIT_EVENTS
 from gatepass.web.sealed_cookies import CookieBox
 
 
@@ -66,6 +67,7 @@ class Services:
         detail: str | None = None,
     ) -> None:
         """Record an event with the request's client address and user agent."""
+        AUDIT_EVENTS.labels(type.value).inc()
         await self.audit.record(
             type,
             user_id=user.id if user is not None else None,
