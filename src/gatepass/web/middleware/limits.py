@@ -1,4 +1,7 @@
-"""Cap requests: 431 for oversized headers, 413 for oversized bodies (declared or streamed)."""
+"""Cap requests: 431 for oversized headers, 413 for oversized bodies (declared or streamed),
+400 for a NUL character in the path or query (web/forms.py refuses it in form bodies):
+no identifier or parameter of gatepass holds one, and PostgreSQL refuses it in text, so
+it would otherwise reach a store only to fail there."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +25,9 @@ class RequestLimitsMiddleware:
         header_bytes = sum(len(name) + len(value) for name, value in scope.get("headers", []))
         if header_bytes > MAX_HEADER_BYTES:
             await _refuse(send, 431, b"Request headers too large.\n")
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await _refuse(send, 400, b"The request contains a NUL character.\n")
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
