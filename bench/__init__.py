@@ -1,4 +1,1 @@
-"""gatepass benchmarks: the session check per backend beside a raw redis-py GET.
-
-Run with `./scripts/bench` (or `python -m bench`); see bench/README.md.
-"""
+"""`python -m bench`: a thin wrapper over `gatepass bench` (src/gatepass/benchmarks)."""

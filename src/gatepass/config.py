@@ -19,13 +19,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gatepass.errors import ConfigError
+from gatepass.redis_url import parse_redis_url
 
 log = logging.getLogger("gatepass")
 
 ENV_PREFIX = "GATEPASS_"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 SQL_SCHEMES = frozenset({"sqlite", "postgresql", "postgres"})
-REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 # The signing algorithms gatepass implements (crypto/keys.py); OIDC Core §15.1 requires RS256.
 SIGNING_ALGORITHMS = ("RS256", "ES256", "EdDSA")
@@ -187,7 +187,9 @@ class Settings:
     redis_url: str | None = _setting(
         None,
         "Redis for sessions, authorization codes and throttling counters "
-        "(`redis://host:6379/0`, `rediss://...`). Unset: they live in the SQL database.",
+        "(`redis://host:6379/0`, `rediss://...`; Sentinel `redis+sentinel://host:26379/service`; "
+        "Cluster `redis+cluster://host:6379,host:6380`: docs/redis.md). "
+        "Unset: they live in the SQL database.",
     )
     redis_prefix: str = _setting(
         "gp:", "Prefix of every Redis key, so several deployments can share one Redis."
@@ -344,6 +346,14 @@ class Settings:
         (),
         "Addresses or networks of reverse proxies whose `X-Forwarded-For` is believed "
         "(comma-separated in the environment). Empty: the socket peer is the client.",
+    )
+    client_cache_seconds: int = _setting(
+        5,
+        "Seconds a process keeps its copy of an OAuth client's record, so the token endpoint "
+        "does not read it from the database per request. A change through the CLI (secret "
+        "rotation, deletion) reaches running servers within this time; 0 reads every time.",
+        low=0,
+        high=300,
     )
     metrics_token: Secret | None = _setting(  # noqa: RUF009 - the default is None
         None,
@@ -563,13 +573,10 @@ def _check_database_url(settings: Settings) -> None:
 def _check_redis_url(settings: Settings) -> None:
     if settings.redis_url is None:
         return
-    parts = urlsplit(settings.redis_url)
-    if parts.scheme not in REDIS_SCHEMES or (parts.scheme != "unix" and not parts.hostname):
-        raise ConfigError("GATEPASS_REDIS_URL", "expected redis://host:port/db or rediss://...")
-    try:
-        parts.port  # noqa: B018 - urlsplit validates the port lazily
-    except ValueError:
-        raise ConfigError("GATEPASS_REDIS_URL", "the port is not a number") from None
+    try:  # one parser for every form (docs/redis.md), shared with the resource toolkit
+        parse_redis_url(settings.redis_url)
+    except ValueError as exc:
+        raise ConfigError("GATEPASS_REDIS_URL", str(exc)) from None
 
 
 @_check

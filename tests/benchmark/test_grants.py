@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from bench import grants, report
-from bench.environment import PASSWORD, Stack, argon2_parameters, manager_for
-from bench.workload import Exhausted, Throughput
 
 from gatepass.accounts.model import User
+from gatepass.benchmarks import grants
+from gatepass.benchmarks.environment import PASSWORD, Stack, argon2_parameters, manager_for
+from gatepass.benchmarks.workload import Exhausted, Throughput
 from gatepass.config import Settings
 from gatepass.crypto.passwords import PasswordHasher
 from gatepass.storage.backends import Backends
@@ -103,31 +103,3 @@ def test_the_baseline_is_the_code_exchange_of_the_same_server_only() -> None:
     assert same["ratio"] == {1: 2.0, 16: 0.5}
     assert grants.baseline(_entry("EdDSA", {1: 100.0}), code_exchange) is None
     assert grants.baseline(_entry("ES256", {1: 100.0}), None) is None
-
-
-def test_every_grant_row_reaches_the_text_and_markdown_reports() -> None:
-    code_exchange = _entry("ES256", {1: 50.0, 16: 80.0})
-    by_alg = {alg: _entry(alg, {1: 100.0, 16: 120.0}) for alg in ("RS256", "ES256")}
-    for entry in by_alg.values():
-        entry["baseline"] = grants.baseline(entry, code_exchange)
-        entry["scope"] = "orders:read orders:write"
-    results = {
-        "mode": "quick",
-        "seconds_per_case": 1.0,
-        "warmup_per_case": 0.3,
-        "versions": {"python": "3.11"},
-        "exchange": {"backends": {"sqlite": code_exchange}},
-        "grants": {
-            "algorithms": {"sqlite": ["RS256", "ES256"]},
-            "client_credentials": {"sqlite": by_alg},
-            "refresh_token": {"sqlite": by_alg},
-        },
-    }
-    text = "\n".join(report.grant_table(results))
-    markdown = report.markdown(results)
-    assert text.count("client_credentials sqlite") == 4
-    assert "| refresh_token | sqlite | ES256 | 16 | 120 |" in markdown
-    assert "| refresh_token | sqlite | RS256 | 1 | 100 |" in markdown
-    # 120 req/s over the exchange's 80 on the same (ES256) server; none ran beside RS256.
-    assert "| 1.50x |" in markdown
-    assert markdown.count("| - |") == 4

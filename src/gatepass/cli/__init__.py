@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatepass.cli import clients, keys, providers, server, sessions, users
+from gatepass.cli import bench, clients, keys, providers, server, sessions, users
 from gatepass.cli.base import Command
 from gatepass.cli.clients import client_secret_key
 from gatepass.cli.server import serve
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML file")
     commands = parser.add_subparsers(title="commands")
 
-    for module in (server, users, sessions, clients, keys, providers):
+    for module in (server, users, sessions, clients, keys, providers, bench):
         module.register(commands, common)
     return parser
 

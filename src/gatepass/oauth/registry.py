@@ -1,6 +1,7 @@
 """The client registry: register, look up, rotate and authenticate OAuth clients (RFC 6749 §2)."""
 
 import functools
+import time
 from collections.abc import Callable
 
 from gatepass.clock import Clock
@@ -15,16 +16,32 @@ from gatepass.oauth.clients import (
 from gatepass.oauth.errors import InvalidClient, InvalidRequest
 from gatepass.oauth.store import ClientStore
 
+# Clients remembered at most this many at once (a flood of ids costs lookups, not memory).
+CACHE_SIZE = 1024
+
 
 class ClientRegistry:
     def __init__(
-        self, store: ClientStore, hmac_key: bytes | Callable[[], bytes], clock: Clock
+        self,
+        store: ClientStore,
+        hmac_key: bytes | Callable[[], bytes],
+        clock: Clock,
+        *,
+        cache_seconds: float = 0.0,
     ) -> None:
         """`hmac_key` may be given as a function, called on first use: the key derives from
-        the master key, whose file should not appear because a command never used it."""
+        the master key, whose file should not appear because a command never used it.
+
+        With `cache_seconds`, a client found is remembered that long, so the token endpoint
+        does not read the same record for every request; a change made through this
+        registry applies here at once, one made elsewhere (another process, the CLI) after
+        at most `cache_seconds`. An unknown id is never remembered: a new client works at
+        once everywhere."""
         self._store = store
         self._hmac_key = hmac_key
         self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Client]] = {}  # id -> (monotonic deadline, client)
 
     @functools.cached_property
     def _secrets(self) -> ClientSecrets:
@@ -60,16 +77,35 @@ class ClientRegistry:
     async def get(self, client_id: str) -> Client | None:
         if not looks_like_client_id(client_id):
             return None  # garbage never reaches storage
-        return await self._store.get(client_id)
+        if not self._cache_seconds:
+            return await self._store.get(client_id)
+        hit = self._cache.get(client_id)
+        now = time.monotonic()  # how long to trust a copy: not protocol time, no Clock
+        if hit is not None and now < hit[0]:
+            return hit[1]
+        client = await self._store.get(client_id)
+        if client is None:
+            self._cache.pop(client_id, None)
+            return None
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        self._cache[client_id] = (now + self._cache_seconds, client)
+        return client
+
+    def forget(self, client_id: str) -> None:
+        """Drop this process's copy of a client that was changed or deleted."""
+        self._cache.pop(client_id, None)
 
     async def list_all(self) -> list[Client]:
         return await self._store.list_all()
 
     async def delete(self, client_id: str) -> bool:
+        self.forget(client_id)
         return looks_like_client_id(client_id) and await self._store.delete(client_id)
 
     async def rotate_secret(self, client_id: str) -> tuple[Client, str] | None:
-        """A new secret replaces the old at once (the old one stops working); None if unknown."""
+        """A new secret replaces the old (in other processes once their copy of the client
+        expires, `cache_seconds`); None if unknown."""
         client = await self.get(client_id)
         if client is None:
             return None
@@ -78,6 +114,7 @@ class ClientRegistry:
         secret = new_secret()
         digest = self._secrets.digest(client_id, secret)
         updated = await self._store.set_secret_digest(client_id, digest, now=self._clock.now())
+        self.forget(client_id)
         return None if updated is None else (updated, secret)
 
     async def authenticate(self, client_id: str, secret: str | None) -> Client:
@@ -87,7 +124,10 @@ class ClientRegistry:
         none (`token_endpoint_auth_method=none`, RFC 6749 §2.1: it cannot keep one),
         and one that sends a secret anyway is refused. Every failure looks alike.
         """
-        client = await self.get(client_id)
+        return self.check_secret(await self.get(client_id), client_id, secret)
+
+    def check_secret(self, client: Client | None, client_id: str, secret: str | None) -> Client:
+        """`authenticate` for a client already looked up (`get(client_id)`)."""
         if secret is None:
             if client is not None and not client.confidential:
                 return client

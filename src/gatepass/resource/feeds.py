@@ -39,6 +39,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
+from gatepass.errors import ConfigError
+from gatepass.redis_connect import primary_for_key
+from gatepass.redis_url import parse_redis_url
 from gatepass.resource.feed_task import MAX_BACKOFF_SECONDS, FeedBroken, FeedTask
 from gatepass.resource.revocations import RevocationSet
 from gatepass.resource.sse import check_event_stream, messages
@@ -67,6 +70,10 @@ class RedisRevocationFeed(FeedTask):
         **backoff: Any,
     ) -> None:
         super().__init__(revocations, **backoff)
+        try:  # a malformed URL fails here, not in every reconnect
+            parse_redis_url(redis_url)
+        except ValueError as exc:
+            raise ConfigError("redis_url", f"malformed URL: {exc}") from None
         self._url = redis_url
         self.channel = f"{prefix}revocations"
         self.stream = f"{prefix}revocations:stream"
@@ -78,8 +85,11 @@ class RedisRevocationFeed(FeedTask):
         self._run_id: str | None = None  # the Redis server last connected to
 
     async def _session(self) -> None:
-        client = Redis.from_url(
+        # One server: the one holding the stream (a cluster broadcasts PUBLISH to all its
+        # nodes), asked again on every reconnect, so a failover's new master is found.
+        client = await primary_for_key(
             self._url,
+            self.stream,
             socket_connect_timeout=self._connect_timeout,
             socket_timeout=self._connect_timeout,
             # No silent reconnect: a subscription re-made behind our back misses messages.

@@ -28,8 +28,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from sqlalchemy import Float, String, column, delete, table, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gatepass.clock import Clock, SystemClock
 from gatepass.crypto.secrets import digest, looks_like_secret
 from gatepass.errors import ConfigError
+from gatepass.redis_connect import close_client, open_client
 from gatepass.resource.errors import RETRY_AFTER_SECONDS, Challenge, ResourceError
 from gatepass.tokens.bearer import NO_STORE
 
@@ -46,7 +46,7 @@ STORE_TIMEOUT_SECONDS = 2.0
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # Down, timing out, or not gatepass's store (no table, a key of another type): all answer
 # 503 and a log line, never a 500 and never a guess.
-_REDIS_DOWN = (RedisError, OSError)
+_REDIS_DOWN = (RedisError, RedisClusterException, OSError)
 _SQL_DOWN = (SQLAlchemyError, OSError)
 log = logging.getLogger("gatepass.resource.sessions")
 
@@ -145,8 +145,8 @@ class _RedisReader:
     """`<prefix>s:<digest>` holds `user_id|created_at|absolute_expires_at`, TTL = idle."""
 
     def __init__(self, url: str, prefix: str) -> None:
-        try:
-            self._redis = Redis.from_url(
+        try:  # one server, Sentinel or Cluster: the server's URL forms (docs/redis.md)
+            self._redis = open_client(
                 url,
                 socket_timeout=STORE_TIMEOUT_SECONDS,
                 socket_connect_timeout=STORE_TIMEOUT_SECONDS,
@@ -165,7 +165,7 @@ class _RedisReader:
         return None if raw is None else _decode_hot(raw)
 
     async def delete(self, session_id: str, user_id: str) -> None:
-        try:
+        try:  # two slots on a cluster: no transaction, and none needed
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.delete(f"{self._prefix}s:{session_id}")
                 pipe.hdel(f"{self._prefix}u:{user_id}", session_id)  # the user's listing
@@ -174,7 +174,7 @@ class _RedisReader:
             raise _unavailable("redis", exc) from exc
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        await close_client(self._redis)
 
 
 def _decode_hot(raw: bytes | str) -> _Record | None:

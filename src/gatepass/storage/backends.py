@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +19,7 @@ from gatepass.keys.store import SigningKeyStore
 from gatepass.oauth.code_store import AuthorizationCodeStore
 from gatepass.oauth.consent_store import ConsentStore
 from gatepass.oauth.store import ClientStore
+from gatepass.redis_connect import RedisClient, close_client, open_client, parse_redis_url
 from gatepass.sessions.store import SessionStore
 from gatepass.storage.redis.codes import RedisAuthorizationCodeStore
 from gatepass.storage.redis.revocation_feed import RedisRevocationFeed
@@ -66,7 +67,7 @@ class Backends:
     families: TokenFamilyStore  # durable: a Redis crash must not revive a revoked family
     providers: ProviderStore  # upstream providers added by the CLI (federation)
     identities: IdentityStore  # upstream identities linked to users
-    redis: Redis | None = None
+    redis: RedisClient | None = None
     # Announces what `revocations` records: Redis pub/sub and stream, or nothing.
     revocation_feed: RevocationFeed = field(default_factory=NoFeed)
     sweepers: list[Sweeper] = field(default_factory=list)
@@ -82,9 +83,9 @@ class Backends:
             checks["database"] = "unavailable"
         if self.redis is not None:
             try:
-                await self.redis.ping()
+                await ping(self.redis)
                 checks["redis"] = "ok"
-            except (RedisError, OSError):
+            except (RedisError, RedisClusterException, OSError):
                 checks["redis"] = "unavailable"
         return checks
 
@@ -94,13 +95,14 @@ class Backends:
 
     async def close(self) -> None:
         if self.redis is not None:
-            await self.redis.aclose()
+            await close_client(self.redis)
         await self.engine.dispose()
 
 
-def open_redis(url: str) -> Redis:
+def open_redis(url: str) -> RedisClient:
+    """A standalone, Sentinel or Cluster client (redis_connect.py); pools as docs/redis.md."""
     try:
-        return Redis.from_url(
+        return open_client(
             url,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
@@ -110,11 +112,21 @@ def open_redis(url: str) -> Redis:
         raise ConfigError(REDIS_SETTING, f"malformed URL: {exc}") from None
 
 
-async def check_redis(client: Redis, url: str) -> None:
-    try:
+async def ping(client: RedisClient) -> None:
+    """PING the server, or every master of a cluster: ready means every slot is served."""
+    if isinstance(client, RedisCluster):
+        await client.ping(target_nodes=RedisCluster.PRIMARIES)
+    else:
         await client.ping()
-    except (RedisError, OSError) as exc:
-        where = urlsplit(url).hostname or url
+
+
+async def check_redis(client: RedisClient, url: str) -> None:
+    try:
+        await ping(client)
+    except (RedisError, RedisClusterException, OSError) as exc:
+        target = parse_redis_url(url)
+        hosts = ",".join(f"{host}:{port}" for host, port in target.hosts)
+        where = hosts or urlsplit(url).hostname or url
         raise ConfigError(REDIS_SETTING, f"cannot connect to {where}: {exc}") from None
 
 
@@ -156,7 +168,7 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         try:
             await check_redis(client, settings.redis_url)
         except ConfigError:
-            await client.aclose()
+            await close_client(client)
             await engine.dispose()
             raise
         backends.redis = client

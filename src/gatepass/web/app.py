@@ -137,7 +137,10 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
         keys=keys,
         # The CLI digests client secrets under the same master subkey (cli/clients.py).
         clients=ClientRegistry(
-            backends.clients, lambda: load_master_key(settings).client_secret_key(), clock
+            backends.clients,
+            lambda: load_master_key(settings).client_secret_key(),
+            clock,
+            cache_seconds=settings.client_cache_seconds,
         ),
         codes=codes,
         consents=Consents(backends.consents, clock),

@@ -9,6 +9,7 @@ R13); every error is RFC 6749 §5.2 JSON, also for a malformed or oversized body
 unavailable store (503 with Retry-After, SECURITY.md decision 3): never a page, never a 500.
 """
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -81,9 +82,19 @@ async def check_client(request: Request, gp: Services, form: dict[str, str]) -> 
     account = credentials.client_id if looks_like_client_id(credentials.client_id) else "?"
     address = throttle_key(gp.address(request))
     # Refused before the secret is checked once over the limit: guessing stops paying.
-    await gp.throttle.refuse_if_over(THROTTLE_SCOPE, account, address)
+    # The client is looked up meanwhile (two stores, one wait); the throttle's verdict
+    # comes first, so over the limit the lookup's answer goes unused.
+    over, found = await asyncio.gather(
+        gp.throttle.refuse_if_over(THROTTLE_SCOPE, account, address),
+        gp.clients.get(credentials.client_id),
+        return_exceptions=True,
+    )
+    for outcome in (over, found):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    assert not isinstance(found, BaseException)
     try:
-        return await gp.clients.authenticate(credentials.client_id, credentials.secret)
+        return gp.clients.check_secret(found, credentials.client_id, credentials.secret)
     except InvalidClient:
         await gp.throttle.check(THROTTLE_SCOPE, account, address)  # records this failure
         raise

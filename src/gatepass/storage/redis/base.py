@@ -3,14 +3,25 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
+from redis.exceptions import ClusterError, ReadOnlyError, RedisClusterException, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gatepass.errors import StoreUnavailable
+from gatepass.redis_connect import RedisClient
 
-# What a lost or stalled Redis raises; callers turn it into StoreUnavailable.
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+# What a lost or stalled Redis raises; callers turn it into StoreUnavailable. A cluster
+# adds its own: a slot without a master (ClusterError, RedisClusterException) or in
+# migration (TryAgainError); a master demoted by a failover answers ReadOnlyError.
+REDIS_DOWN = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OSError,
+    ClusterError,
+    RedisClusterException,
+    TryAgainError,
+    ReadOnlyError,
+)
 
 
 def unavailable(exc: BaseException) -> StoreUnavailable:
@@ -18,7 +29,7 @@ def unavailable(exc: BaseException) -> StoreUnavailable:
 
 
 class RedisStore:
-    def __init__(self, client: "Redis", prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
 

@@ -12,9 +12,8 @@ finds the hash without `grant_id`. Expiry is Redis's own TTL, in real time.
 
 from typing import Any
 
-from redis.asyncio import Redis
-
 from gatepass.oauth.code_store import AuthorizationCode, Tombstone
+from gatepass.redis_connect import RedisClient
 from gatepass.storage.redis.base import RedisStore
 
 # KEYS[1] code key; ARGV grant_id, now, tombstone seconds. A missing key has no fields.
@@ -83,7 +82,7 @@ def _pairs(flat: list[Any]) -> dict[str, str]:
 
 
 class RedisAuthorizationCodeStore(RedisStore):
-    def __init__(self, client: "Redis", prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         super().__init__(client, prefix)
         self._consume = client.register_script(_CONSUME)
         self._mark_redeemed = client.register_script(_MARK_REDEEMED)

@@ -8,6 +8,8 @@ Layout (prefix `gp:` by default):
     gp:u:<user_id> hash digest -> "created_at|absolute_expires_at|address|user_agent",
                    TTL = the absolute lifetime of the newest session
 
+On a Redis Cluster the two keys live in different slots: no command or transaction
+here spans both (`create` writes the index first, then the session; docs/redis.md).
 The request path touches only `gp:s:<digest>` with one GETEX (check and slide in a
 single round trip); the listing data stays out of it so the hot record stays small.
 `last_seen_at` needs no write: it is the moment the TTL was last reset,
@@ -16,8 +18,7 @@ single round trip); the listing data stays out of it so the hot record stays sma
 
 from dataclasses import replace
 
-from redis.asyncio import Redis
-
+from gatepass.redis_connect import RedisClient
 from gatepass.sessions.model import Session
 from gatepass.storage.redis.base import REDIS_DOWN, RedisStore, unavailable
 
@@ -43,7 +44,7 @@ def _from_hot(session_id: str, raw: bytes | str, last_seen_at: float | None) -> 
 
 
 class RedisSessionStore(RedisStore):
-    def __init__(self, client: "Redis", prefix: str, absolute_seconds: int) -> None:
+    def __init__(self, client: RedisClient, prefix: str, absolute_seconds: int) -> None:
         super().__init__(client, prefix)
         self._absolute_seconds = absolute_seconds
 
@@ -74,12 +75,17 @@ class RedisSessionStore(RedisStore):
             )
         )
         index = self._index_key(session.user_id)
-        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._session_key(session.id), hot, ex=idle_seconds)
-            pipe.hset(index, session.id, meta)
-            # Every session created now ends by now + absolute, so this never shortens it.
-            pipe.expire(index, self._absolute_seconds)
-            await pipe.execute()
+        # Two keys in two slots (the cookie names the session, not its user), so two
+        # steps in this order: a session exists only once its user's index lists it, and
+        # "log out everywhere" finds it. A failure in between leaves an index entry
+        # without a session, pruned by `list_for_user`; never a session nobody can end.
+        async with self._guard():
+            async with self._redis.pipeline(transaction=True) as pipe:  # one key, one slot
+                pipe.hset(index, session.id, meta)
+                # Every session created now ends by now + absolute: never shortens it.
+                pipe.expire(index, self._absolute_seconds)
+                await pipe.execute()
+            await self._redis.set(self._session_key(session.id), hot, ex=idle_seconds)
 
     async def touch(self, session_id: str, now: float, idle_seconds: int) -> Session | None:
         # Every request runs this, so it does without `_guard`: an async generator per

@@ -1,6 +1,6 @@
 """A toolkit-protected Starlette endpoint beside the same endpoint unprotected.
 
-    bench process (load)                    uvicorn, one worker each (bench/endpoint_app.py)
+    bench process (load)                    uvicorn, one worker each (benchmarks/endpoint_app.py)
       N keep-alive connections per app ───► open:      Starlette, GET /orders -> JSON
       GET /orders + Authorization: Bearer   protected: GatepassAuth + @requires_scope,
       (the same request bytes to both)                 keys from the live gatepass serve
@@ -12,7 +12,7 @@ request: after the first, the verifier serves it from its cache, as an API does 
 client that calls it again and again.
 
 The load comes from a bare HTTP/1.1 client on asyncio streams, not httpx: httpx spends
-1-3 ms of CPU per request (bench/exchange.py), several times what uvicorn and this app
+1-3 ms of CPU per request (benchmarks/exchange.py), several times what uvicorn and this app
 spend, so with it the rate would compare the client with itself and hide what the
 middleware costs. The bare client writes prepared bytes and reads the answer by its
 Content-Length, tens of microseconds a request, which leaves the server the bottleneck.
@@ -30,13 +30,12 @@ from typing import Any
 
 import httpx
 
-from bench.environment import BenchError
-from bench.server import STARTUP_SECONDS, cpu_seconds, free_port, stop, tail
-from bench.tokens import Timing
-from bench.workload import Operation, closed_loop, interleaved
+from gatepass.benchmarks.environment import BenchError
+from gatepass.benchmarks.server import STARTUP_SECONDS, cpu_seconds, free_port, stop, tail
+from gatepass.benchmarks.tokens import Timing
+from gatepass.benchmarks.workload import Operation, closed_loop, interleaved
 from gatepass.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 UVICORN = (
     *("--factory", "--http", "h11", "--loop", "asyncio"),
     *("--no-access-log", "--no-server-header", "--log-level", "warning"),
@@ -104,14 +103,14 @@ def _environment(issuer: str | None, audience: str | None) -> dict[str, str]:
 async def app_server(
     name: str, workdir: Path, issuer: str | None = None, audience: str | None = None
 ) -> AsyncIterator[App]:
-    """bench/endpoint_app.py under uvicorn on a free loopback port; stopped at the end."""
+    """benchmarks/endpoint_app.py under uvicorn on a free loopback port; stopped at the end."""
     port, log = free_port(), workdir / f"endpoint-{name}.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "uvicorn", "bench.endpoint_app:create_app", *UVICORN),
+            *("-m", "uvicorn", "gatepass.benchmarks.endpoint_app:create_app", *UVICORN),
             *("--host", "127.0.0.1", "--port", str(port)),
-            cwd=ROOT,
+            cwd=workdir,
             env=_environment(issuer, audience),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 
-from bench.environment import Stack
+from gatepass.benchmarks.environment import Stack
+from gatepass.redis_connect import RedisClient
 
 DEFAULT_PREFIX = "gp:"  # the production default, for the memory figure of a real deployment
 
@@ -39,7 +39,7 @@ def counting_round_trips() -> Iterator[Counter[str]]:
         AbstractConnection.read_response = read  # type: ignore[method-assign]
 
 
-async def command_stats(client: Redis) -> dict[str, int]:
+async def command_stats(client: RedisClient) -> dict[str, int]:
     info = await client.info("commandstats")
     return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in info.items()}
 
@@ -68,11 +68,11 @@ async def round_trips(stack: Stack, checks: int) -> dict[str, Any]:
     }
 
 
-async def _usage(client: Redis, key: str) -> int:
+async def _usage(client: RedisClient, key: str) -> int:
     return int(await client.memory_usage(key, samples=0) or 0)
 
 
-async def _usage_as_default(client: Redis, key: str, prefix: str) -> int:
+async def _usage_as_default(client: RedisClient, key: str, prefix: str) -> int:
     """MEMORY USAGE of a copy named with the default prefix, deleted at once.
 
     The key name is part of the record, and this run's unique prefix is longer than `gp:`.
@@ -111,7 +111,7 @@ async def memory(stack: Stack) -> dict[str, Any]:
         "run_prefix": prefix,
         # Above this many bytes per value, Redis stores a hash as a hashtable, not a listpack.
         "hash_max_listpack_value": int(
-            (await client.config_get("hash-max-listpack-value"))["hash-max-listpack-value"]
+            (await client.config_get("hash-max-listpack-value"))["hash-max-listpack-value"] or 0
         ),
     }
 

@@ -9,7 +9,7 @@
 Codes are single use, so each case draws from a pool issued just before it (the
 default 60 s code lifetime is far longer than a case) and stops early if the pool runs
 dry; the pool holds twice what the warm-up rate says the case needs, within MIN_CODES
-and MAX_CODES. `measure` runs any such case (bench/grants.py times the other grants
+and MAX_CODES. `measure` runs any such case (benchmarks/grants.py times the other grants
 with it): warm up on a small supply, then measure on one sized by the warm-up rate.
 """
 
@@ -25,9 +25,9 @@ from urllib.parse import quote_plus, urlencode
 
 import httpx
 
-from bench.environment import SEED_CONCURRENCY, Stack
-from bench.server import Server
-from bench.workload import Exhausted, Operation, Throughput, closed_loop
+from gatepass.benchmarks.environment import SEED_CONCURRENCY, Stack
+from gatepass.benchmarks.server import Server
+from gatepass.benchmarks.workload import Exhausted, Operation, Throughput, closed_loop
 from gatepass.clock import SystemClock
 from gatepass.crypto.master_key import load_master_key
 from gatepass.oauth.authorize import AuthorizationRequest

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import httpx
 
-from bench.environment import BenchError
+from gatepass.benchmarks.environment import BenchError
 from gatepass.config import Settings
 
-BINARY = Path(sys.executable).parent / "gatepass"
+# The `gatepass` command of this very interpreter, wherever its script lives.
+GATEPASS = (sys.executable, "-c", "import sys; from gatepass.cli import main; sys.exit(main())")
 STARTUP_SECONDS = 30.0
 STOP_SECONDS = 10.0
 
@@ -74,15 +75,19 @@ def environment(settings: Settings, issuer: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def live_server(settings: Settings, workdir: Path, name: str) -> AsyncIterator[Server]:
-    """`gatepass serve` on the stores of `settings`; stopped (and waited for) at the end."""
+async def live_server(
+    settings: Settings, workdir: Path, name: str, workers: int = 1
+) -> AsyncIterator[Server]:
+    """`gatepass serve` on the stores of `settings`; stopped (and waited for) at the end.
+    With `workers` > 1 the CPU figures cover the supervisor only: callers drop them."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / f"server-{name}.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            str(BINARY),
+            *GATEPASS,
             *("serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"),
+            *("--workers", str(workers)),
             cwd=workdir,
             env=environment(settings, url),
             stdin=asyncio.subprocess.DEVNULL,

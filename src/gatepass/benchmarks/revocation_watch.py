@@ -1,5 +1,6 @@
 """A resource server's verifier in a process of its own, for the propagation bench
-(bench/propagation.py): `python -m bench.revocation_watch ISSUER AUDIENCE REDIS_URL PREFIX`.
+(benchmarks/propagation.py):
+`python -m gatepass.benchmarks.revocation_watch ISSUER AUDIENCE REDIS_URL PREFIX`.
 
 It runs what an API deploys: a `TokenVerifier` whose keys come from the live issuer and
 whose `RevocationSet` a `RedisRevocationFeed` keeps current. It talks in lines:

@@ -1,7 +1,7 @@
-"""The endpoint of the toolkit-protection bench (bench/endpoint.py): a tiny Starlette app,
+"""The endpoint of the toolkit-protection bench (benchmarks/endpoint.py): a tiny Starlette app,
 one JSON route, served by uvicorn in a process of its own:
 
-    python -m uvicorn --factory bench.endpoint_app:create_app ...
+    python -m uvicorn --factory gatepass.benchmarks.endpoint_app:create_app ...
 
 `GET /orders` answers the same small JSON document either way. With BENCH_ISSUER set it
 is protected as gatepass.resource's docs show: `GatepassAuth` in front of the app (the

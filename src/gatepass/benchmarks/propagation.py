@@ -2,7 +2,7 @@
 by a verifier in another process, one revocation at a time.
 
     bench process               gatepass serve (SQLite + Redis)    verifier process
-      t0 = monotonic()            client auth, the token's owner     (bench/revocation_watch.py)
+      t0 = monotonic()            client auth, the token's owner     (revocation_watch.py)
       POST /revoke token=... ───► record in SQL, then MULTI:  ──► Redis ──► RedisRevocationFeed
       ◄── 200                       PUBLISH + XADD                          RevocationSet.add
                                                                             verify(token): refused
@@ -30,14 +30,13 @@ from urllib.parse import urlencode
 import httpx
 import jwt as pyjwt
 
-from bench.environment import BenchError
-from bench.exchange import form_headers
-from bench.grants import API_SCOPES
-from bench.server import Server, stop, tail
-from bench.workload import percentile
+from gatepass.benchmarks.environment import BenchError
+from gatepass.benchmarks.exchange import form_headers
+from gatepass.benchmarks.grants import API_SCOPES
+from gatepass.benchmarks.server import Server, stop, tail
+from gatepass.benchmarks.workload import percentile
 from gatepass.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent  # where `python -m bench...` finds the package
 READY_SECONDS = 30.0
 ANSWER_SECONDS = 15.0  # above the watcher's own WATCH_SECONDS
 TOKEN_BATCH = 8  # concurrent POST /token while making the tokens
@@ -69,7 +68,7 @@ class Watcher:
 
 @asynccontextmanager
 async def watcher(settings: Settings, server: Server, workdir: Path) -> AsyncIterator[Watcher]:
-    """bench/revocation_watch.py in a process of its own, ready (feed caught up, keys
+    """benchmarks/revocation_watch.py in a process of its own, ready (feed caught up, keys
     fetched); stopped at the end (stdin closed, then SIGTERM, then SIGKILL)."""
     if settings.redis_url is None:
         raise BenchError("the revocation feed needs Redis")
@@ -78,8 +77,8 @@ async def watcher(settings: Settings, server: Server, workdir: Path) -> AsyncIte
     with log.open("wb") as err:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "bench.revocation_watch", *args),
-            cwd=ROOT,
+            *("-m", "gatepass.benchmarks.revocation_watch", *args),
+            cwd=workdir,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=err,

@@ -10,7 +10,7 @@ throughput per access-token signing algorithm, on a real `gatepass serve` per ba
         presents a distinct live refresh token, once     + id token (RS256) + the successor
 
 The access-token algorithm is the server's (GATEPASS_ACCESS_TOKEN_ALG), so each algorithm
-is a server start of its own; the authorization-code exchange (bench/exchange.py) runs on
+is a server start of its own; the authorization-code exchange (benchmarks/exchange.py) runs on
 the server of the default algorithm, which makes it the baseline of the rows beside it.
 A refresh token presented twice would be a retry (or, later, theft: the family revoked),
 so every request takes another one from a pool made just before the case; the pool is
@@ -19,20 +19,17 @@ sized like the code pool (exchange.measure).
 
 import asyncio
 import uuid
-from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from bench import exchange
-from bench.environment import SEED_CONCURRENCY, Stack
-from bench.exchange import REDIRECT, Pool, form_headers, measure, register
-from bench.server import Server, live_server
-from bench.workload import Operation
 from gatepass.accounts.service import Accounts
+from gatepass.benchmarks import exchange
+from gatepass.benchmarks.environment import SEED_CONCURRENCY, Stack
+from gatepass.benchmarks.exchange import REDIRECT, Pool, form_headers, measure, register
+from gatepass.benchmarks.server import Server
+from gatepass.benchmarks.workload import Operation
 from gatepass.clock import SystemClock
 from gatepass.config import Settings
 from gatepass.crypto.keys import ALGORITHMS
@@ -219,38 +216,3 @@ def baseline(entry: dict[str, Any], code_exchange: dict[str, Any] | None) -> dic
             for c, t in entry["requests"].items()
         },
     }
-
-
-async def token_endpoint(
-    stack: Stack,
-    workdir: Path,
-    levels: list[int],
-    seconds: float,
-    warmup: float,
-    progress: Callable[[str], None],
-) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
-    """One server per access-token algorithm on this stack: the code exchange on the
-    default algorithm's, both grants on each. Returns (exchange, {grant: {alg: entry}})."""
-    machine, app = await machine_client(stack), await app_client(stack)
-    code_exchange: dict[str, Any] | None = None
-    by_grant: dict[str, dict[str, Any]] = {grant: {} for grant in GRANTS}
-    for alg in algorithms_on(stack.name):
-        settings = replace(stack.settings, access_token_alg=alg)
-        async with live_server(settings, workdir, f"{stack.name}-{alg}") as server:
-            if alg == DEFAULT_ALG:
-                progress(f"authorization-code exchange on {stack.name} (gatepass serve, {alg})")
-                code_exchange = await exchange.exchange_rates(
-                    stack, server, levels, seconds, warmup
-                )
-            progress(f"client_credentials on {stack.name}, {alg} access tokens")
-            by_grant[CLIENT_CREDENTIALS][alg] = await client_credentials_rates(
-                server, machine, levels, seconds, warmup
-            )
-            progress(f"refresh_token on {stack.name}, {alg} access tokens")
-            by_grant[REFRESH_TOKEN][alg] = await refresh_rates(
-                stack, server, app, levels, seconds, warmup
-            )
-    for entries in by_grant.values():
-        for entry in entries.values():
-            entry["baseline"] = baseline(entry, code_exchange)
-    return code_exchange, by_grant

@@ -31,8 +31,8 @@ import jwt as pyjwt
 from joserfc import jwt as joserfc_jwt
 from joserfc.errors import SecurityWarning
 
-from bench.environment import master_key
-from bench.workload import Operation, closed_loop, interleaved
+from gatepass.benchmarks.environment import master_key
+from gatepass.benchmarks.workload import Operation, closed_loop, interleaved
 from gatepass.clock import SystemClock
 from gatepass.config import Settings
 from gatepass.crypto.keys import ALGORITHMS, SigningKey

@@ -5,14 +5,19 @@ that follows it at login, back to back; medians over the rounds, so a burst of l
 from elsewhere on the machine hits all three alike and is not averaged in.
 """
 
+import asyncio
+import os
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import argon2
 
-from bench.environment import ADDRESS, PASSWORD, USER_AGENT, Stack, argon2_parameters
 from gatepass.accounts.service import Accounts
+from gatepass.benchmarks.environment import ADDRESS, PASSWORD, USER_AGENT, Stack, argon2_parameters
+from gatepass.benchmarks.tokens import Timing
+from gatepass.benchmarks.workload import Operation, interleaved
 from gatepass.clock import SystemClock
 from gatepass.config import Settings
 
@@ -80,3 +85,44 @@ async def login_cost(stack: Stack, rounds: int) -> dict[str, Any]:
         "authenticate_over_raw_verify": authenticate / verify,
         "start_ms": statistics.median(start_ms),
     }
+
+
+def _raw_on_cores(
+    hasher: argon2.PasswordHasher, encoded: str, pool: ThreadPoolExecutor
+) -> Operation:
+    """argon2-cffi's verify on a pool of one thread per core: what the cores can hash
+    (argon2-cffi releases the interpreter lock while it hashes)."""
+
+    async def verify(i: int) -> bool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, hasher.verify, encoded, PASSWORD)
+
+    return verify
+
+
+def _authenticate(accounts: Accounts, emails: list[str]) -> Operation:
+    async def login(i: int) -> bool:
+        return await accounts.authenticate(emails[i], PASSWORD) is not None
+
+    return login
+
+
+async def login_throughput(stack: Stack, timing: Timing) -> dict[str, Any]:
+    """Concurrent logins (`Accounts.authenticate`, its hash off the event loop) beside raw
+    argon2 verifies on every core, interleaved, at twice as many tasks as cores."""
+    cores = os.cpu_count() or 1
+    hasher, accounts = (
+        raw_hasher(stack.settings),
+        Accounts(stack.backends.users, stack.hasher, SystemClock()),
+    )
+    emails = [f"user{n}@bench.example" for n in range(len(stack.user_ids))]
+    with ThreadPoolExecutor(max_workers=cores) as pool:
+        run = await interleaved(
+            [_authenticate(accounts, emails), _raw_on_cores(hasher, hasher.hash(PASSWORD), pool)],
+            concurrency=2 * cores,
+            items=len(emails),
+            seconds=timing.seconds,
+            warmup=timing.warmup,
+            slices=timing.slices,
+        )
+    return {"logins": run.results[0], "raw_on_cores": run.results[1], "cores": cores}

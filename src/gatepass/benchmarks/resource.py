@@ -1,0 +1,64 @@
+"""The resource toolkit (`gatepass.resource`, issue 5's proof), on one live identity server:
+
+    gatepass serve on the "redis" stack (SQLite for the records, Redis for the feed)
+      ├─ propagation.py   POST /revoke ─► refused by a verifier in another process (p50/p99)
+      ├─ verify_rates.py  TokenVerifier.verify per algorithm, uncached and cached, with and
+      │                   without a RevocationSet, beside raw `cryptography` and PyJWT
+      └─ endpoint.py      a Starlette endpoint behind GatepassAuth beside the same one open
+
+Every token is a real gatepass access token: from the server's `POST /token`
+(propagation, endpoint), or, for the algorithms the server does not sign access tokens
+with, from `AccessTokens` over the server's own key ring (verify rates). Every verifier
+gets its keys from the running server (discovery, then /jwks.json).
+
+benchmarks/summary.py flattens these figures, beside their baselines and goals.
+"""
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gatepass.benchmarks import endpoint, grants, propagation, verify_rates
+from gatepass.benchmarks.environment import Stack
+from gatepass.benchmarks.server import live_server
+from gatepass.benchmarks.tokens import Timing
+from gatepass.clock import SystemClock
+from gatepass.web.app import build_key_ring
+
+
+async def resource_figures(
+    stack: Stack,
+    workdir: Path,
+    *,
+    token_timing: Timing,
+    endpoint_timing: Timing,
+    concurrency: int,
+    revocations: int,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    # Every algorithm's key exists before the server starts, so its JWKS has them all.
+    ring = build_key_ring(stack.settings, stack.backends, SystemClock())
+    await ring.start()
+    async with live_server(stack.settings, workdir, "resource") as server:
+        settings = replace(stack.settings, issuer=server.url)
+        _, authorization = await grants.machine_client(stack)
+        progress(f"resource toolkit: revocation propagation, {revocations} revocations")
+        spread = await propagation.propagation(
+            settings, server, authorization, revocations, workdir
+        )
+        verify = await verify_rates.verify_rates(settings, ring, server, token_timing, progress)
+        progress(f"resource toolkit: Starlette endpoint, open vs protected, {concurrency} tasks")
+        async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=10.0) as http:
+            token = (await propagation.access_tokens(http, authorization, 1))[0]
+        protected = await endpoint.endpoint_rates(
+            settings, server.url, token, concurrency, endpoint_timing, workdir
+        )
+    return {
+        "server": f"gatepass serve, SQLite + Redis, {settings.access_token_alg} access tokens",
+        "verify": verify,
+        "endpoint": protected,
+        "propagation": spread,
+    }
