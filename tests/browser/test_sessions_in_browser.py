@@ -50,7 +50,7 @@ def test_sign_up_lands_on_the_account_page_with_this_session(page: Page, server:
 
     _sign_up(page, server, email)
 
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
     expect(page.locator("dl")).to_contain_text(email)
     rows = page.locator(SESSION_ROWS)
     expect(rows).to_have_count(1)
