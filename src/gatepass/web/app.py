@@ -56,6 +56,7 @@ from gatepass.web import error_pages
 from gatepass.web.metrics import MetricsMiddleware
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
 from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware
+from gatepass.web.middleware.static_documents import StaticDocumentsMiddleware
 from gatepass.web.routes import (
     account,
     auth,
@@ -290,6 +291,10 @@ def create_app(
             if owned:
                 await opened.close()
 
+    static_documents = {
+        **discovery.documents(discovery_document(settings)),
+        **jwks.documents(settings),
+    }
     app = Starlette(
         routes=[
             *auth.routes,
@@ -305,13 +310,13 @@ def create_app(
             *logout.routes,
             *health.routes,
             *metrics.routes,
-            *jwks.routes,
-            *discovery.build_routes(discovery_document(settings)),
+            *(document.route(path) for path, document in static_documents.items()),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[
             Middleware(MetricsMiddleware),
             Middleware(SecurityHeadersMiddleware, https=settings.is_https),
+            Middleware(StaticDocumentsMiddleware, documents=static_documents),
             Middleware(RequestLimitsMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers=error_pages.HANDLERS,

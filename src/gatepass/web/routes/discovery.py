@@ -2,30 +2,21 @@
 
 The body is built from settings once, when the app is created: no session, no
 cookie, no storage, and nothing taken from the request (the `Host` header least
-of all, R28).
+of all, R28). Answered ahead of the router (middleware/static_documents.py).
 """
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import Scope
 
 from gatepass.oidc.discovery import OAUTH_METADATA_PATH, OPENID_CONFIGURATION_PATH
+from gatepass.web.middleware.static_documents import Document
 
 # Metadata changes only with a deployment; an hour of caching spares clients a round trip.
 MAX_AGE_SECONDS = 3600
 
 
-def build_routes(body: bytes) -> list[Route]:
-    headers = {
-        "Cache-Control": f"public, max-age={MAX_AGE_SECONDS}",
-        # Public facts: browser apps (SPAs) read them across origins.
-        "Access-Control-Allow-Origin": "*",
-    }
+def documents(body: bytes) -> dict[str, Document]:
+    async def metadata(_scope: Scope) -> bytes:
+        return body
 
-    async def metadata(request: Request) -> Response:
-        return Response(body, media_type="application/json", headers=headers)
-
-    return [
-        Route(OPENID_CONFIGURATION_PATH, metadata, methods=["GET"]),
-        Route(OAUTH_METADATA_PATH, metadata, methods=["GET"]),
-    ]
+    document = Document(metadata, "application/json", f"public, max-age={MAX_AGE_SECONDS}")
+    return {OPENID_CONFIGURATION_PATH: document, OAUTH_METADATA_PATH: document}

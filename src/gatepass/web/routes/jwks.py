@@ -1,30 +1,26 @@
 """`GET /jwks.json`: the public signing keys (RFC 7517 §5), precomputed, cacheable.
 
 No session, no cookie, no per-request rendering: the key ring keeps the body
-rendered and re-renders it when a key changes state or the ring changes.
+rendered and re-renders it when a key changes state or the ring changes. Answered
+ahead of the router (middleware/static_documents.py).
 """
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import Scope
 
-from gatepass.web.state import services
+from gatepass.config import Settings
+from gatepass.web.middleware.static_documents import Document
+from gatepass.web.state import Services
 
+PATH = "/jwks.json"
 # RFC 7517 §8.5 registers this media type for a JWK Set.
 MEDIA_TYPE = "application/jwk-set+json"
 
 
-async def jwks(request: Request) -> Response:
-    gp = services(request)
-    return Response(
-        await gp.keys.jwks(),
-        media_type=MEDIA_TYPE,
-        headers={
-            "Cache-Control": f"public, max-age={gp.settings.jwks_max_age}",
-            # Public keys only: browser apps (SPAs verifying id tokens) may read them.
-            "Access-Control-Allow-Origin": "*",
-        },
-    )
+async def _body(scope: Scope) -> bytes:
+    gp: Services = scope["app"].state.gatepass
+    return await gp.keys.jwks()
 
 
-routes = [Route("/jwks.json", jwks, methods=["GET"])]
+def documents(settings: Settings) -> dict[str, Document]:
+    cache_control = f"public, max-age={settings.jwks_max_age}"
+    return {PATH: Document(_body, MEDIA_TYPE, cache_control)}

@@ -1,0 +1,70 @@
+"""The static documents, answered ahead of the router: provider metadata and the JWKS.
+
+Every client and resource server fetches these, and they are the same bytes for everyone
+(no session, no cookie, nothing from the request). Starlette's routing and its request
+and response objects cost more than such an answer itself, so a GET or HEAD of one of
+these paths is answered here from precomputed headers and a body rendered once per
+change (routes/discovery.py, routes/jwks.py); any other method goes on to the router,
+which answers 405. The security headers and the metrics still apply: this sits inside
+those middlewares.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+Body = Callable[[Scope], Awaitable[bytes]]  # the document's current bytes
+
+
+@dataclass(frozen=True)
+class Document:
+    body: Body
+    media_type: str
+    cache_control: str
+
+    def headers(self, length: int) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"content-type", self.media_type.encode()),
+            (b"content-length", str(length).encode()),
+            (b"cache-control", self.cache_control.encode()),
+            # Public facts: browser apps (SPAs verifying id tokens) read them across origins.
+            (b"access-control-allow-origin", b"*"),
+        ]
+
+    def route(self, path: str) -> Route:
+        """The same answer through the router (GET, HEAD; 405 for other methods)."""
+
+        async def endpoint(request: Request) -> Response:
+            body = await self.body(request.scope)
+            return Response(body, headers=dict(_text(self.headers(len(body)))))
+
+        return Route(path, endpoint, methods=["GET"])
+
+
+class StaticDocumentsMiddleware:
+    def __init__(self, app: ASGIApp, *, documents: Mapping[str, Document]) -> None:
+        self.app = app
+        self.documents = dict(documents)
+        # Named as the router names its matches (scope["route"]), for the metrics' labels.
+        self.routes = {path: document.route(path) for path, document in documents.items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        document = self.documents.get(scope["path"]) if scope["type"] == "http" else None
+        if document is None or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = self.routes[scope["path"]]
+        body = await document.body(scope)
+        start = {"type": "http.response.start", "status": 200}
+        await send({**start, "headers": document.headers(len(body))})
+        await send(
+            {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
+        )
+
+
+def _text(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(name.decode(), value.decode()) for name, value in headers]
