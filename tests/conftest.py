@@ -29,7 +29,8 @@ from tests.support import (
 
 # Files the server creates in its working directory: a test must never leave them in
 # the checkout (they would be a real master key and database nobody asked for).
-STRAY_FILES = ("gatepass.key", "gatepass.db")
+# (and "mail": the development mail folder, when no SMTP server is configured)
+STRAY_FILES = ("gatepass.key", "gatepass.db", "mail")
 ROOT = Path(__file__).parents[1]
 _present = pytest.StashKey[set[str]]()
 

@@ -75,16 +75,21 @@ def server_environment(settings: Mapping[str, str]) -> dict[str, str]:
 
 @contextmanager
 def live_server(
-    workdir: Path, settings: Mapping[str, str] | None = None, *, workers: int = 1
+    workdir: Path,
+    settings: Mapping[str, str] | None = None,
+    *,
+    workers: int = 1,
+    host_name: str = "127.0.0.1",
 ) -> Iterator[LiveServer]:
     """Start `gatepass serve` on a free port, wait until /healthz answers, stop it at the end.
 
     `settings` are GATEPASS_* variables; GATEPASS_ISSUER defaults to the server's own URL
     (another server's, for several processes that act as one) and GATEPASS_DATABASE_URL
-    to a SQLite file in `workdir`.
+    to a SQLite file in `workdir`. `host_name` names the loopback server in its URL:
+    "localhost" where the browser needs a domain (a WebAuthn RP ID cannot be an address).
     """
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host_name}:{port}"
     env = server_environment(
         {
             "GATEPASS_ISSUER": url,

@@ -59,6 +59,8 @@ def settings_for(
         redis_url=REDIS_URL if backend == "redis" else None,
         redis_prefix=redis_prefix,
         secret_key=Secret(SECRET_KEY),
+        # Mail without an SMTP server is written here, never into the checkout.
+        mail_folder=str(tmp_path / "mail"),
     )
     return replace(settings, **overrides)
 

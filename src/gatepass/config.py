@@ -237,6 +237,40 @@ class Settings:
         low=30,
         high=86_400,
     )
+    smtp_url: Secret | None = _setting(  # noqa: RUF009 - the default is None
+        None,
+        "Outgoing mail server: `smtp://host:25` (STARTTLS when the server offers it) or "
+        "`smtps://user:password@host:465` (TLS from the first byte); user and password are "
+        "URL-encoded. Unset: each message is written as an `.eml` file to `mail_folder` "
+        "(development).",
+    )
+    mail_from: str = _setting(
+        "gatepass <no-reply@localhost>",
+        "`From` address of the messages gatepass sends (verification, password reset, "
+        "e-mail change).",
+    )
+    mail_folder: str = _setting(
+        "mail",
+        "Folder the development sender writes messages to when `smtp_url` is unset "
+        "(relative paths are from the working directory); each path is logged.",
+    )
+    mail_templates: str | None = _setting(
+        None,
+        "Folder of mail templates that replace the built-in ones file by file "
+        "(`verify-email.txt`, `verify-email.html`, ...; see docs/accounts.md).",
+    )
+    require_verified_email: bool = _setting(
+        False,
+        "Whether a user must have verified their e-mail address before signing in to an "
+        "OAuth client; an unverified user sees a page that can send the link again.",
+    )
+    mfa_required: bool = _setting(
+        False,
+        "Whether every user must sign in with a second factor (docs/mfa.md). Off: only "
+        "users who enrolled one, and clients marked `--require-mfa` or asking for "
+        "`acr_values`, get asked for it. On: a user without a factor enrols one at their "
+        "next sign-in before the session starts.",
+    )
     argon2_memory_kib: int = _setting(
         OWASP_ARGON2_MEMORY_KIB,
         "argon2id memory cost in KiB (OWASP minimum 19456).",
@@ -577,6 +611,20 @@ def _check_redis_url(settings: Settings) -> None:
         parse_redis_url(settings.redis_url)
     except ValueError as exc:
         raise ConfigError("GATEPASS_REDIS_URL", str(exc)) from None
+
+
+@_check
+def _check_smtp_url(settings: Settings) -> None:
+    if settings.smtp_url is None:
+        return
+    # The URL holds a password: the message never repeats it.
+    parts = urlsplit(settings.smtp_url.reveal())
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("GATEPASS_SMTP_URL", "expected smtp://host:port or smtps://...")
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError:
+        raise ConfigError("GATEPASS_SMTP_URL", "the port is not a number") from None
 
 
 @_check

@@ -95,7 +95,8 @@ async def test_audit_log_is_listable_from_the_cli__issue_2(
     capsys.readouterr()
     assert await run_cli(settings, monkeypatch, "audit", "list", "--json") == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [row["type"] for row in rows] == ["logout", "signup"]
+    # Newest first; a sign-up mails a verification link (docs/accounts.md).
+    assert [row["type"] for row in rows] == ["logout", "email.verification.sent", "signup"]
     assert all(row["email"] == "ada@example.com" for row in rows)
     assert all(row["address"] == "127.0.0.1" for row in rows)
     assert PASSWORD not in json.dumps(rows)

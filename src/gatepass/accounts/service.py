@@ -39,18 +39,23 @@ class Accounts:
         validate_new_password(password, context=(email, email.split("@")[0], name))
         return await self._add(email, name, await self._hasher.hash(password))
 
-    async def sign_up_without_password(self, email: str, name: str = "") -> User:
+    async def sign_up_without_password(
+        self, email: str, name: str = "", *, email_verified: bool = False
+    ) -> User:
         """A user who signs in at an upstream provider only (no password: the password
         form never lets them in). A name that does not fit is dropped, not refused: it
-        comes from the provider, not from the person. Raises ValidationError."""
+        comes from the provider, not from the person. `email_verified` only when the
+        provider said so explicitly. Raises ValidationError."""
         email = normalize_email(email)
         try:
             name = _clean_name(name)
         except ValidationError:
             name = ""
-        return await self._add(email, name, None)
+        return await self._add(email, name, None, email_verified=email_verified)
 
-    async def _add(self, email: str, name: str, password_hash: str | None) -> User:
+    async def _add(
+        self, email: str, name: str, password_hash: str | None, *, email_verified: bool = False
+    ) -> User:
         now = self._clock.now()
         user = User(
             id=str(uuid.uuid4()),
@@ -60,6 +65,7 @@ class Accounts:
             disabled=False,
             created_at=now,
             updated_at=now,
+            email_verified=email_verified,
         )
         try:
             await self._users.add(user)

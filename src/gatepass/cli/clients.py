@@ -69,6 +69,7 @@ def _client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
         "refresh_token_absolute_ttl": client.refresh_token_absolute_ttl,
         "refresh_retry_window": client.refresh_retry_window,
         "default_audience": client.default_audience,
+        "require_mfa": client.require_mfa,
         "created_at": iso(client.created_at),
         "updated_at": iso(client.updated_at),
     }
@@ -104,6 +105,7 @@ async def client_create(args: argparse.Namespace, settings: Settings) -> int:
         refresh_token_absolute_ttl=_seconds(args.refresh_absolute, "--refresh-token-absolute-ttl"),
         refresh_retry_window=_seconds(args.retry_window, "--refresh-retry-window"),
         default_audience=_audience(args.audience, settings),
+        require_mfa=_require_mfa(args.require_mfa),
     )
 
     async def work(registry: ClientRegistry) -> int:
@@ -130,6 +132,25 @@ def _audience(value: str | None, settings: Settings) -> str | None:
     if value is not None and value.rstrip("/") == settings.issuer:
         raise Failure("--audience must differ from the issuer (GATEPASS_ISSUER)")
     return value
+
+
+def _require_mfa(value: str | None) -> bool | None:
+    return None if value in (None, "default") else value == "on"
+
+
+async def client_require_mfa(args: argparse.Namespace, settings: Settings) -> int:
+    """`client require-mfa CLIENT_ID on|off|default` (docs/mfa.md)."""
+
+    async def work(backends: Backends, client: Client) -> int:
+        wanted = _require_mfa(args.setting)
+        now = SystemClock().now()
+        updated = await backends.clients.set_require_mfa(client.client_id, wanted, now=now)
+        if updated is None:
+            raise Failure(f"no client with id {client.client_id!r}")
+        _print_client(updated, None, args.json)
+        return 0
+
+    return await _with_client(settings, args.client_id, work)
 
 
 async def client_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -215,8 +236,20 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         metavar="URI",
         help="aud of access tokens whose request names no resource (default: the server's)",
     )
+    p.add_argument(
+        "--require-mfa",
+        choices=("on", "off", "default"),
+        help="users signing in to this client need a second factor (default: the server's)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=client_create)
+    p = clients.add_parser(
+        "require-mfa", parents=[common], help="whether a client's users need a second factor"
+    )
+    p.add_argument("client_id", metavar="CLIENT_ID")
+    p.add_argument("setting", choices=("on", "off", "default"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=client_require_mfa)
     p = clients.add_parser("list", parents=[common], help="list OAuth clients")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=client_list)

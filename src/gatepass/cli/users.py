@@ -8,7 +8,9 @@ from typing import Any
 
 from gatepass.accounts.model import User
 from gatepass.audit.model import AuditEventType as Event
+from gatepass.cli import user_lifecycle
 from gatepass.cli.base import Failure, find_user, iso, with_services
+from gatepass.cli.mfa import user_reset_mfa
 from gatepass.config import Settings
 from gatepass.web.account_removal import delete_account
 from gatepass.web.sign_out import sign_out_everywhere
@@ -107,7 +109,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         ("disable", user_disable, "disable a user, end their sessions and revoke their grants"),
         ("enable", user_enable, "enable a disabled user"),
         ("delete", user_delete, "delete a user, their sessions and their grants"),
+        ("reset-mfa", user_reset_mfa, "remove a user's TOTP, recovery codes and passkeys"),
     ):
         p = users.add_parser(name, parents=[common], help=text)
         p.add_argument("email")
         p.set_defaults(run=run)
+    user_lifecycle.register(users, common)

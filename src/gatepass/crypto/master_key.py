@@ -68,6 +68,14 @@ class MasterKey:
         """AES-256-GCM key of the cookie that carries an upstream login across its redirects."""
         return self.derive("upstream-login-cookie/v1")
 
+    def totp_secret_key(self) -> bytes:
+        """AES-256-GCM key that seals users' TOTP secrets at rest (mfa/)."""
+        return self.derive("totp-secrets/v1")
+
+    def recovery_code_key(self) -> bytes:
+        """HMAC-SHA256 key for recovery-code digests (mfa/recovery.py)."""
+        return self.derive("recovery-code-hmac/v1")
+
     def refresh_successor_key(self) -> bytes:
         """HMAC-SHA256 key that derives a refresh token's successor from it (tokens/families)."""
         return self.derive("refresh-successor/v1")

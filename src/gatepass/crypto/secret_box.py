@@ -30,11 +30,17 @@ class SecretUnsealError(GatepassError):
 
 
 class SecretSealer:
-    """Seals and opens short secrets under the master key's provider-secret subkey."""
+    """Seals and opens short secrets under a master-key subkey (by default the
+    provider-secret one; TOTP secrets have their own: `subkey=MasterKey.totp_secret_key`)."""
 
-    def __init__(self, master_key: MasterKey | Callable[[], MasterKey]) -> None:
+    def __init__(
+        self,
+        master_key: MasterKey | Callable[[], MasterKey],
+        subkey: Callable[[MasterKey], bytes] = MasterKey.provider_secret_key,
+    ) -> None:
         """Given a callable, the master key is read on first use, not before (as KeySealer)."""
         self._master_key = master_key
+        self._subkey = subkey
         self._aead_cache: AESGCM | None = None
         self._lock = threading.Lock()
 
@@ -44,7 +50,7 @@ class SecretSealer:
             if self._aead_cache is None:
                 source = self._master_key
                 master = source if isinstance(source, MasterKey) else source()
-                self._aead_cache = AESGCM(master.provider_secret_key())
+                self._aead_cache = AESGCM(self._subkey(master))
             return self._aead_cache
 
     def seal(self, secret: str, *, bound_to: str) -> str:

@@ -50,6 +50,7 @@ PARAMETERS = (
     "prompt",
     "max_age",
     "login_hint",
+    "acr_values",
     "resource",
     "response_mode",
     "request",
@@ -75,6 +76,8 @@ class AuthorizationRequest:
     max_age: int | None = None
     login_hint: str | None = None
     resource: str | None = None
+    # OIDC Core §3.1.2.1: requested levels, most preferred first (oidc/acr.py).
+    acr_values: tuple[str, ...] = ()
 
     @property
     def openid(self) -> bool:
@@ -186,6 +189,7 @@ def _checked(
         max_age=_max_age(_one(params, "max_age")),
         login_hint=_bounded(params, "login_hint"),
         resource=_resource(_one(params, "resource")),
+        acr_values=tuple((_bounded(params, "acr_values") or "").split()),
     )
 
 

@@ -67,6 +67,9 @@ class Client:
     refresh_token_absolute_ttl: int | None = None
     refresh_retry_window: int | None = None  # 0: strict, no retry of a rotated token
     default_audience: str | None = None  # `aud` when a request names no resource (RFC 8707)
+    # Users signing in to this client need a second factor; None: the server's
+    # `mfa_required` setting decides (docs/mfa.md).
+    require_mfa: bool | None = None
 
     @property
     def confidential(self) -> bool:
@@ -94,6 +97,7 @@ class ClientRegistration:
     refresh_token_absolute_ttl: int | None = None
     refresh_retry_window: int | None = None
     default_audience: str | None = None
+    require_mfa: bool | None = None  # None: the server's mfa_required
 
 
 def new_client_id() -> str:
@@ -137,6 +141,7 @@ def validate_registration(reg: ClientRegistration) -> ClientRegistration:
         refresh_token_absolute_ttl=reg.refresh_token_absolute_ttl,
         refresh_retry_window=reg.refresh_retry_window,
         default_audience=_default_audience(reg.default_audience),
+        require_mfa=reg.require_mfa,
     )
 
 

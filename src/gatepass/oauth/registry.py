@@ -70,6 +70,7 @@ class ClientRegistry:
             refresh_token_absolute_ttl=clean.refresh_token_absolute_ttl,
             refresh_retry_window=clean.refresh_retry_window,
             default_audience=clean.default_audience,
+            require_mfa=clean.require_mfa,
         )
         await self._store.add(client)
         return client, secret

@@ -18,7 +18,9 @@ class ClientStore(Protocol):
     `set_secret_digest` replaces the digest and `updated_at` and returns the new
     record, or None when no such client exists; the old digest is gone. After
     `delete(client_id)` returns True, `get` returns None and `list_all` omits it;
-    `delete` of an unknown id returns False.
+    `delete` of an unknown id returns False. `set_require_mfa` sets the client's
+    `require_mfa` (True, False or None) and `updated_at` and returns the new record, or
+    None when no such client exists.
     """
 
     async def add(self, client: Client) -> None: ...
@@ -29,6 +31,10 @@ class ClientStore(Protocol):
 
     async def set_secret_digest(
         self, client_id: str, digest: str, *, now: float
+    ) -> Client | None: ...
+
+    async def set_require_mfa(
+        self, client_id: str, require_mfa: bool | None, *, now: float
     ) -> Client | None: ...
 
     async def delete(self, client_id: str) -> bool: ...

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gatepass.oidc.acr import ACR_VALUES_SUPPORTED
+
 OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"
 OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"
 
@@ -39,7 +41,7 @@ REFUSED_GRANT_TYPES = frozenset({"implicit", "password"})
 REQUIRED_ID_TOKEN_ALG = "RS256"  # noqa: S105 - an algorithm name
 # The claims an id token or /userinfo may carry (Discovery §3 claims_supported).
 CLAIMS_SUPPORTED = (
-    "iss", "sub", "aud", "exp", "iat", "auth_time", "amr", "idp", "nonce", "sid", "azp",
+    "iss", "sub", "aud", "exp", "iat", "auth_time", "amr", "acr", "idp", "nonce", "sid", "azp",
     "at_hash",
     "email", "email_verified", "name",
 )  # fmt: skip
@@ -85,6 +87,7 @@ def provider_metadata(facts: ProviderFacts) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "scopes_supported": list(dict.fromkeys(facts.scopes)),
         "claims_supported": list(CLAIMS_SUPPORTED),
+        "acr_values_supported": list(ACR_VALUES_SUPPORTED),  # oidc/acr.py
     }
 
 

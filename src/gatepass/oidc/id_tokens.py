@@ -1,6 +1,6 @@
 """ID tokens (OpenID Connect Core §2, §3.1.3.6): issue, and read back as a logout hint.
 
-Claims: iss sub aud exp iat auth_time amr, nonce and sid when known, idp after an
+Claims: iss sub aud exp iat auth_time amr acr, nonce and sid when known, idp after an
 upstream login, at_hash when an access token is issued with it, azp when there is
 more than one audience. The
 header's `typ` is "JWT", so neither kind of token passes for the other: an
@@ -16,6 +16,7 @@ from typing import Any
 from gatepass.clock import Clock
 from gatepass.crypto import jwt
 from gatepass.errors import InvalidToken
+from gatepass.oidc.acr import acr_for
 from gatepass.tokens.signing import KeySource, sign_jwt
 
 TYP = "JWT"
@@ -70,8 +71,12 @@ class IdTokens:
         extra_audiences: Sequence[str] = (),
         amr: Sequence[str] = (),
         idp: str | None = None,
+        user_claims: Mapping[str, Any] | None = None,
     ) -> str:
-        """An id token for `client_id`, signed with `alg` (the client's id_token_alg)."""
+        """An id token for `client_id`, signed with `alg` (the client's id_token_alg).
+
+        `user_claims` are the claims the granted scopes release (Core §5.4: email,
+        email_verified, name); they never replace a claim set here."""
         now = int(self._clock.now())
         audience = tuple(dict.fromkeys((client_id, *extra_audiences)))
         claims: dict[str, Any] = {
@@ -93,10 +98,13 @@ class IdTokens:
             claims["at_hash"] = at_hash(access_token, alg)
         if amr:
             claims["amr"] = list(amr)  # Core §2, RFC 8176 values
+            claims["acr"] = acr_for(amr)  # Core §2; the levels: oidc/acr.py
         if idp is not None:
             # The upstream provider the user signed in at (the name gatepass knows it by);
             # absent for a login at gatepass itself.
             claims["idp"] = idp
+        for name, value in (user_claims or {}).items():
+            claims.setdefault(name, value)
         key = await self._keys.signing_key(alg)
         return await sign_jwt(claims, key, TYP)
 

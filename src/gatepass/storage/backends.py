@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gatepass.accounts.link_store import AccountLinkStore
 from gatepass.accounts.store import UserStore
 from gatepass.audit.store import AuditStore
 from gatepass.config import Settings
@@ -25,6 +26,7 @@ from gatepass.storage.redis.codes import RedisAuthorizationCodeStore
 from gatepass.storage.redis.revocation_feed import RedisRevocationFeed
 from gatepass.storage.redis.sessions import RedisSessionStore
 from gatepass.storage.redis.throttle import RedisThrottleStore
+from gatepass.storage.sql.account_links import SqlAccountLinkStore
 from gatepass.storage.sql.audit import SqlAuditStore
 from gatepass.storage.sql.clients import SqlClientStore
 from gatepass.storage.sql.codes import SqlAuthorizationCodeStore
@@ -67,6 +69,7 @@ class Backends:
     families: TokenFamilyStore  # durable: a Redis crash must not revive a revoked family
     providers: ProviderStore  # upstream providers added by the CLI (federation)
     identities: IdentityStore  # upstream identities linked to users
+    account_links: AccountLinkStore  # mailed single-use links (accounts/links.py)
     redis: RedisClient | None = None
     # Announces what `revocations` records: Redis pub/sub and stream, or nothing.
     revocation_feed: RevocationFeed = field(default_factory=NoFeed)
@@ -147,6 +150,7 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
     sql_codes = SqlAuthorizationCodeStore(engine)
     sql_revocations = SqlRevocationStore(engine)
     sql_families = SqlTokenFamilyStore(engine)
+    sql_links = SqlAccountLinkStore(engine)
     backends = Backends(
         engine=engine,
         users=SqlUserStore(engine),
@@ -161,7 +165,15 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         families=sql_families,
         providers=SqlProviderStore(engine),
         identities=SqlIdentityStore(engine),
-        sweepers=[sql_sessions, sql_throttle, sql_codes, sql_revocations, sql_families],
+        account_links=sql_links,
+        sweepers=[
+            sql_sessions,
+            sql_throttle,
+            sql_codes,
+            sql_revocations,
+            sql_families,
+            sql_links,
+        ],
     )
     if settings.redis_url is not None:
         client = open_redis(settings.redis_url)
@@ -179,5 +191,5 @@ async def open_backends(settings: Settings, *, migrate: bool = False) -> Backend
         backends.codes = RedisAuthorizationCodeStore(client, settings.redis_prefix)
         backends.revocation_feed = RedisRevocationFeed(client, settings.redis_prefix)
         # Redis expires its own; these stay in SQL.
-        backends.sweepers = [sql_revocations, sql_families]
+        backends.sweepers = [sql_revocations, sql_families, sql_links]
     return backends

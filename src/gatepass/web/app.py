@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,11 +16,13 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from gatepass.accounts.lifecycle import AccountLifecycle
+from gatepass.accounts.links import AccountLinks
 from gatepass.accounts.service import Accounts
 from gatepass.audit.log import AuditLog
 from gatepass.clock import Clock, SystemClock
 from gatepass.config import Settings, load_settings
-from gatepass.crypto.master_key import load_master_key
+from gatepass.crypto.master_key import MasterKey, load_master_key
 from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
 from gatepass.crypto.sealing import KeySealer
 from gatepass.crypto.secret_box import SecretSealer
@@ -29,6 +32,12 @@ from gatepass.federation.presets import from_settings
 from gatepass.federation.registry import ProviderRegistry
 from gatepass.federation.relying_party import RelyingParty
 from gatepass.keys.ring import KeyRing, RotationPolicy
+from gatepass.mail.postman import Postman
+from gatepass.mail.senders import sender_for
+from gatepass.mail.templates import MailTemplates
+from gatepass.mfa.passkeys import Passkeys
+from gatepass.mfa.passkeys import RelyingParty as PasskeyRelyingParty
+from gatepass.mfa.service import SecondFactors
 from gatepass.oauth.clients import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -42,10 +51,17 @@ from gatepass.oauth.registry import ClientRegistry
 from gatepass.oauth.token_settings import TokenDefaults, refresh_policy_for
 from gatepass.oidc import discovery as oidc_discovery
 from gatepass.oidc.id_tokens import IdTokenPolicy, IdTokens
-from gatepass.oidc.userinfo import UserInfo, UserProfile
+from gatepass.oidc.userinfo import UserInfo, UserProfile, claims_for
 from gatepass.sessions.manager import SessionManager
 from gatepass.sessions.policy import CookiePolicy, SessionPolicy
 from gatepass.storage.backends import Backends, open_backends
+from gatepass.storage.challenges import ThrottleChallengeRegister
+from gatepass.storage.sql.passkeys import SqlPasskeyStore
+from gatepass.storage.sql.second_factors import (
+    SqlPasskeyPresence,
+    SqlRecoveryCodeStore,
+    SqlTotpStore,
+)
 from gatepass.throttle.limiter import LoginThrottle, ThrottleLimits
 from gatepass.tokens.access_tokens import AccessTokenPolicy, AccessTokens
 from gatepass.tokens.families import RefreshTokenSecrets
@@ -63,13 +79,20 @@ from gatepass.web.routes import (
     authorize,
     consents,
     discovery,
+    email_change,
+    email_verification,
     federation,
     health,
     jwks,
     logout,
     metrics,
+    mfa_account,
+    passkey_second_factor,
+    passkeys,
+    password_reset,
     reauthenticate,
     revocation_stream,
+    second_factor,
     token,
     token_status,
     userinfo,
@@ -157,7 +180,38 @@ def build_services(settings: Settings, backends: Backends, clock: Clock) -> Serv
         relying_party=RelyingParty(clock),
         identities=Identities(backends.identities, clock),
         cookie_box=CookieBox(lambda: load_master_key(settings).upstream_login_key(), clock),
+        lifecycle=AccountLifecycle(
+            backends.users, AccountLinks(backends.account_links, clock), hasher, clock
+        ),
+        postman=build_postman(settings, clock),
+        mfa=build_second_factors(settings, backends, clock),
+        passkeys=Passkeys(
+            SqlPasskeyStore(backends.engine),
+            ThrottleChallengeRegister(backends.throttle),
+            PasskeyRelyingParty.for_issuer(settings.issuer),
+            clock,
+        ),
     )
+
+
+def build_second_factors(settings: Settings, backends: Backends, clock: Clock) -> SecondFactors:
+    """TOTP secrets sealed and recovery codes digested under master subkeys of their own;
+    a passkey counts as a factor too (read from its table)."""
+    return SecondFactors(
+        SqlTotpStore(backends.engine),
+        SqlRecoveryCodeStore(backends.engine),
+        SecretSealer(functools.partial(load_master_key, settings), MasterKey.totp_secret_key),
+        lambda: load_master_key(settings).recovery_code_key(),
+        clock,
+        extra_sources=[SqlPasskeyPresence(backends.engine)],
+    )
+
+
+def build_postman(settings: Settings, clock: Clock) -> Postman:
+    """Outgoing mail: SMTP when `smtp_url` is set, else .eml files in `mail_folder`."""
+    sender = sender_for(settings.smtp_url, settings.mail_from, settings.mail_folder, clock)
+    override = Path(settings.mail_templates) if settings.mail_templates else None
+    return Postman(sender, MailTemplates(override))
 
 
 def build_grants(
@@ -190,7 +244,21 @@ def build_grants(
         clock=clock,
         refresh_policy=functools.partial(refresh_policy_for, defaults=refresh_defaults),
         first_party_refresh=settings.first_party_refresh_tokens,
+        user_claims=functools.partial(_id_token_claims, accounts),
     )
+
+
+async def _id_token_claims(
+    accounts: Accounts, user_id: str, scope: tuple[str, ...]
+) -> dict[str, Any]:
+    """What the id token says of the user by scope: the same rule as /userinfo's."""
+    user = await accounts.get(user_id)
+    if user is None:
+        return {}
+    profile = UserProfile(user.id, user.email, user.name, user.disabled, user.email_verified)
+    claims = claims_for(profile, scope).as_json()
+    claims.pop("sub")
+    return claims
 
 
 def build_revocations(settings: Settings, backends: Backends, clock: Clock) -> Revocations:
@@ -298,8 +366,15 @@ def create_app(
     app = Starlette(
         routes=[
             *auth.routes,
+            *passkeys.routes,  # before /login/{provider}
+            *passkey_second_factor.routes,
+            *second_factor.routes,  # /login/verify, /login/enrol: before /login/{provider}
+            *mfa_account.routes,
             *federation.routes,
             *account.routes,
+            *email_verification.routes,
+            *email_change.routes,
+            *password_reset.routes,
             *reauthenticate.routes,
             *authorize.routes,
             *consents.routes,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from gatepass.accounts.lifecycle import AccountLifecycle
 from gatepass.accounts.model import User
 from gatepass.accounts.service import Accounts
 from gatepass.audit.log import AuditLog
@@ -16,6 +17,9 @@ from gatepass.federation.identities import Identities
 from gatepass.federation.registry import ProviderRegistry
 from gatepass.federation.relying_party import RelyingParty
 from gatepass.keys.ring import KeyRing
+from gatepass.mail.postman import Postman
+from gatepass.mfa.passkeys import Passkeys
+from gatepass.mfa.service import SecondFactors
 from gatepass.oauth.codes import AuthorizationCodes
 from gatepass.oauth.consents import Consents
 from gatepass.oauth.grants import GrantContext
@@ -50,6 +54,10 @@ class Services:
     relying_party: RelyingParty
     identities: Identities
     cookie_box: CookieBox
+    lifecycle: AccountLifecycle  # mailed links: verification, reset, e-mail change
+    postman: Postman  # outgoing mail (mail/)
+    mfa: SecondFactors  # TOTP and recovery codes; passkeys join via mfa.extra_sources
+    passkeys: Passkeys  # WebAuthn credentials (mfa/passkeys.py)
 
     def address(self, request: Request) -> str:
         return client_address(request, self.trusted_proxies)

@@ -93,6 +93,7 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
             access_token=access.token,  # at_hash, Core §3.1.3.6
             amr=record.amr,
             idp=record.idp,
+            user_claims=await context.claims_of(record.user_id, record.scopes),
         )
     return TokenResponse(
         access.token, access.expires_in, access.claims.scope, id_token, refresh_token

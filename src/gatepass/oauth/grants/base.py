@@ -21,6 +21,9 @@ from gatepass.tokens.revocation import Revocations
 # Whether a user may still receive tokens (exists, not disabled): accounts is a sibling
 # core, so the web layer hands the check in.
 UserCheck = Callable[[str], Awaitable[bool]]
+# The id token's claims about a user that the granted scopes release (OIDC Core §5.4):
+# email and email_verified for `email`, name for `profile`; the web layer hands it in.
+UserClaims = Callable[[str, tuple[str, ...]], Awaitable[Mapping[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class GrantContext:
     refresh_policy: Callable[[Client], FamilyPolicy]
     # Whether first-party clients get a refresh token without asking for offline_access.
     first_party_refresh: bool
+    user_claims: UserClaims | None = None
+
+    async def claims_of(self, user_id: str, scope: tuple[str, ...]) -> Mapping[str, Any]:
+        return await self.user_claims(user_id, scope) if self.user_claims is not None else {}
 
 
 class Grant(Protocol):

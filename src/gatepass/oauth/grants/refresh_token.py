@@ -61,6 +61,7 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
             access_token=access.token,
             amr=family.amr,
             idp=family.idp,
+            user_claims=await context.claims_of(family.user_id, scope),
         )
     return TokenResponse(
         access.token, access.expires_in, access.claims.scope, id_token, result.refresh_token

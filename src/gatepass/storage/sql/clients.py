@@ -30,6 +30,7 @@ def _client(row: Row[Any]) -> Client:
         refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
         refresh_retry_window=row.refresh_retry_window,
         default_audience=row.default_audience,
+        require_mfa=row.require_mfa,
     )
 
 
@@ -56,6 +57,7 @@ class SqlClientStore(SqlStore):
                         refresh_token_absolute_ttl=client.refresh_token_absolute_ttl,
                         refresh_retry_window=client.refresh_retry_window,
                         default_audience=client.default_audience,
+                        require_mfa=client.require_mfa,
                     )
                 )
         except IntegrityError:
@@ -78,6 +80,19 @@ class SqlClientStore(SqlStore):
             update(clients)
             .where(clients.c.client_id == client_id)
             .values(secret_digest=digest, updated_at=now)
+            .returning(clients)
+        )
+        async with self._transaction() as conn:
+            row = (await conn.execute(statement)).first()
+        return _client(row) if row is not None else None
+
+    async def set_require_mfa(
+        self, client_id: str, require_mfa: bool | None, *, now: float
+    ) -> Client | None:
+        statement = (
+            update(clients)
+            .where(clients.c.client_id == client_id)
+            .values(require_mfa=require_mfa, updated_at=now)
             .returning(clients)
         )
         async with self._transaction() as conn:

@@ -2,12 +2,14 @@
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# No third-party resources, no inline script, forms only to ourselves, never framed
+# No third-party resources, no inline script (our own files only: the passkey script and
+# its fetches to us), forms only to ourselves, never framed
 # (RFC 9700 §4.16 clickjacking; §4.2.4 no Referer leaks from the authorization pages).
 # Referrer-Policy is `same-origin`, not `no-referrer`: under `no-referrer` browsers send
 # `Origin: null` even on same-origin form posts, which the CSRF origin check must refuse.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"

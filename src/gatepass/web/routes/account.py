@@ -8,7 +8,15 @@ from starlette.routing import Route
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
 from gatepass.web.pages import login_url, redirect, render, signed_in_form, to_login
-from gatepass.web.routes import account_deletion, grants, identities
+from gatepass.web.routes import (
+    account_deletion,
+    email_change,
+    email_verification,
+    grants,
+    identities,
+    mfa_account,
+    passkeys,
+)
 from gatepass.web.routes.consents import consent_rows
 from gatepass.web.sign_out import sign_out_everywhere
 from gatepass.web.state import services
@@ -22,6 +30,10 @@ from gatepass.web.visitor import (
 NOTICES = {
     **identities.NOTICES,
     **account_deletion.NOTICES,
+    **mfa_account.NOTICES,
+    **passkeys.NOTICES,
+    **email_verification.NOTICES,
+    **email_change.NOTICES,
     "password-changed": "Your password was changed.",
     "session-revoked": "The session was revoked.",
     "session-not-found": "That session had already ended.",
@@ -63,6 +75,8 @@ async def _render_account(
         "grants": await grants.grant_rows(gp, member.user.id),
         "notice": notice,
         "password_error": password_error,
+        "mfa": await mfa_account.summary(gp, member.user.id),
+        "passkeys": await gp.passkeys.for_user(member.user.id),
     }
     return render(request, "account.html", who, context, status_code=status_code)
 

@@ -8,20 +8,23 @@ from gatepass.accounts.email import normalize_email
 from gatepass.accounts.model import User
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
+from gatepass.sessions.model import PASSWORD_AMR
 from gatepass.throttle.limiter import Throttled
 from gatepass.web.client import throttle_key
 from gatepass.web.forms import parse_form
 from gatepass.web.pages import redirect, render, safe_next
+from gatepass.web.routes import email_verification
 from gatepass.web.routes.authorize import form_action_headers, login_hint_of
+from gatepass.web.second_factor import finish_first_factor
 from gatepass.web.state import Services, services
 from gatepass.web.visitor import (
     Visitor,
     check_csrf,
-    set_session_cookie,
     visitor,
 )
 
 LOGIN_FAILED = "Incorrect e-mail address or password."
+LOGIN_NOTICES = {"password-reset": "Your password was changed. Log in with the new one."}
 
 
 def _account_key(email: str) -> str:
@@ -43,6 +46,7 @@ async def login_page(request: Request) -> Response:
         "next": next_path,
         "email": login_hint_of(next_path),
         "providers": await services(request).providers.list(),
+        "notice": LOGIN_NOTICES.get(request.query_params.get("notice", "")),
     }
     return render(request, "login.html", who, page, headers=headers)
 
@@ -86,14 +90,9 @@ async def _signed_in(
     event: Event,
     next_path: str,
 ) -> Response:
-    """Start a brand-new session (never reuse one the browser brought: fixation)."""
-    if who.secret is not None:
-        await gp.sessions.end(who.secret)
-    started = await gp.sessions.start(user.id, gp.address(request), gp.agent(request))
-    await gp.audit_event(request, event, user=user)
-    response = redirect(next_path)
-    set_session_cookie(response, gp, started)
-    return response
+    """A brand-new session (never reuse one the browser brought: fixation), or first the
+    second factor when one is due (web/second_factor.py)."""
+    return await finish_first_factor(request, gp, who, user, event, next_path, amr=PASSWORD_AMR)
 
 
 async def signup_page(request: Request) -> Response:
@@ -142,7 +141,9 @@ async def signup(request: Request) -> Response:
     except ValidationError as exc:
         page["error"] = exc.message
         return render(request, "signup.html", who, page, status_code=400, headers=csp)
-    return await _signed_in(request, gp, who, user, Event.SIGNUP, next_path)
+    response = await _signed_in(request, gp, who, user, Event.SIGNUP, next_path)
+    # A new address is unproven until the link mailed to it is used.
+    return await email_verification.mail_verification_link(request, gp, user, response)
 
 
 async def home(request: Request) -> Response:

@@ -32,11 +32,13 @@ from gatepass.errors import ValidationError
 from gatepass.oauth.authorization_response import AuthorizationError, NoRedirectError
 from gatepass.oauth.authorize import AuthorizationRequest, read_authorization_request
 from gatepass.oauth.errors import NO_STORE, AccessDenied, ConsentRequired, LoginRequired
+from gatepass.oidc.acr import MFA_AMR, wants_mfa
 from gatepass.web.errors import BadRequest
 from gatepass.web.forms import parse_form
 from gatepass.web.middleware.security_headers import CONTENT_SECURITY_POLICY
 from gatepass.web.pages import redirect, render
 from gatepass.web.routes.consents import scope_words
+from gatepass.web.second_factor import step_up
 from gatepass.web.state import Services, services
 from gatepass.web.visitor import Member, Visitor, check_csrf, visitor
 
@@ -76,6 +78,16 @@ async def _proceed(
         if "none" in auth.prompt:
             raise auth.error(LoginRequired("The user is not signed in."), issuer=gp.settings.issuer)
         return redirect(_login_location(params, member, gp.clock.now()))
+    if gp.settings.require_verified_email and not member.user.email_verified:
+        if "none" in auth.prompt:
+            denied = AccessDenied("The user's e-mail address is not verified.")
+            raise auth.error(denied, issuer=gp.settings.issuer)
+        page = {"client_name": auth.client.name}
+        return render(request, "verify_required.html", who, page, status_code=403)
+    if _second_factor_due(gp, auth, member):
+        if "none" in auth.prompt:
+            raise auth.error(LoginRequired("A second factor is needed."), issuer=gp.settings.issuer)
+        return await step_up(request, gp, member, "/authorize?" + request.url.query)
     covered = await gp.consents.covers(member.user.id, auth.client, auth.scopes)
     if covered and "consent" not in auth.prompt:
         return await _issue_code(gp, auth, member)
@@ -91,6 +103,16 @@ def _login_due(auth: AuthorizationRequest, member: Member, params: Params, now: 
     if not ("login" in auth.prompt or _too_old(member, auth.max_age, now)):
         return False
     return not _logged_in_since_asked(params, member, now)
+
+
+def _second_factor_due(gp: Services, auth: AuthorizationRequest, member: Member) -> bool:
+    """OIDC Core §3.1.2.1 acr_values, or the client's (else the server's) MFA policy, asks
+    for a second factor this session has not proved (docs/mfa.md): a step-up first."""
+    if MFA_AMR in member.session.amr:
+        return False
+    required = auth.client.require_mfa
+    policy = gp.settings.mfa_required if required is None else required
+    return policy or wants_mfa(auth.acr_values)
 
 
 def _too_old(member: Member, max_age: int | None, now: float) -> bool:

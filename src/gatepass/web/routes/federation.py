@@ -43,8 +43,9 @@ from gatepass.web.forms import parse_form
 from gatepass.web.pages import login_url, redirect, render, safe_next
 from gatepass.web.routes.authorize import form_action_headers
 from gatepass.web.sealed_cookies import CookieTooLarge
+from gatepass.web.second_factor import finish_first_factor
 from gatepass.web.state import Services, services
-from gatepass.web.visitor import Visitor, check_csrf, set_session_cookie, visitor
+from gatepass.web.visitor import Visitor, check_csrf, visitor
 
 log = logging.getLogger("gatepass.federation")
 
@@ -163,6 +164,11 @@ async def confirm_link(request: Request) -> Response:
         message = f"This {provider.display_name} account is linked to another account already."
         return _failure(request, who, provider, message, next_path, status=409)
     await gp.audit_event(request, Event.IDENTITY_LINKED, user=user, detail=provider.name)
+    vouched = (identity.email or "").strip().lower() == proven.email
+    if identity.email_verified and vouched and not proven.email_verified:
+        # The provider vouched for this very address, and the password proved the account.
+        proven = await gp.lifecycle.mark_verified(proven)
+        await gp.audit_event(request, Event.EMAIL_VERIFIED, user=proven, detail=provider.name)
     # Both proofs were given: the password here, the provider's sign-in just before.
     return await _start_session(
         request, gp, who, proven, provider, next_path, amr=(*PASSWORD_AMR, *FEDERATED_AMR)
@@ -237,7 +243,9 @@ async def _create_account(
 ) -> Response:
     assert identity.email is not None
     try:
-        user = await gp.accounts.sign_up_without_password(identity.email, identity.name)
+        user = await gp.accounts.sign_up_without_password(
+            identity.email, identity.name, email_verified=identity.email_verified
+        )
     except ValidationError:  # taken a moment ago, or an address gatepass cannot use
         message = "Your account could not be created. Please try again."
         return _failure(request, who, provider, message, next_path, status=409)
@@ -295,15 +303,12 @@ async def _start_session(
     *,
     amr: tuple[str, ...] = FEDERATED_AMR,
 ) -> Response:
-    """A brand-new session, as after a password login (never reuse one: fixation)."""
-    if who.secret is not None:
-        await gp.sessions.end(who.secret)
-    started = await gp.sessions.start(
-        user.id, gp.address(request), gp.agent(request), amr=amr, idp=provider.name
+    """A brand-new session, as after a password login (never reuse one: fixation), or
+    first the second factor when one is due (web/second_factor.py)."""
+    event = Event.UPSTREAM_LOGIN_SUCCEEDED
+    response = await finish_first_factor(
+        request, gp, who, user, event, next_path, amr=amr, idp=provider.name, detail=provider.name
     )
-    await gp.audit_event(request, Event.UPSTREAM_LOGIN_SUCCEEDED, user=user, detail=provider.name)
-    response = redirect(next_path)
-    set_session_cookie(response, gp, started)
     _clear_flight_cookie(response, gp)
     return response
 
