@@ -14,13 +14,16 @@ than the link, and is HttpOnly; SameSite=Lax lets it ride the top-level navigati
 that a click in a mail client is.
 """
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatepass.accounts.link_store import AccountLink
 from gatepass.accounts.links import LIFETIMES_SECONDS, LinkPurpose
 from gatepass.web.pages import redirect, render
-from gatepass.web.state import Services
-from gatepass.web.visitor import Visitor
+from gatepass.web.state import Services, services
+from gatepass.web.visitor import Visitor, visitor
 
 PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
@@ -90,3 +93,24 @@ def message_page(
     page = {"title": title, "message": message, "alert": status_code >= 400}
     page |= {"next_href": next_href, "next_label": next_label}
     return render(request, "message.html", who, page, status_code=status_code, headers=PRIVATE)
+
+
+async def confirm_page(
+    request: Request,
+    purpose: LinkPurpose,
+    path: str,
+    wording: Callable[[AccountLink], dict[str, str]],
+    invalid: Callable[[Request, Visitor], Response],
+) -> Response:
+    """The page a landed link shows: what its button will do (`wording`: title, message,
+    button), or `invalid`'s page. The link is looked at, not used: the POST uses it."""
+    gp = services(request)
+    landing = land(request, gp, purpose, path)
+    if landing is not None:
+        return landing
+    who = await visitor(request)
+    link = await gp.lifecycle.links.find(purpose, landed_token(request, gp, purpose))
+    if link is None:
+        return invalid(request, who)
+    page = {**wording(link), "action": path}
+    return render(request, "link_confirm.html", who, page)

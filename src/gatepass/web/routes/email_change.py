@@ -17,14 +17,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gatepass.accounts.lifecycle import LinkRefused
+from gatepass.accounts.link_store import AccountLink
 from gatepass.accounts.links import LinkPurpose
 from gatepass.accounts.service import EmailTaken
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.errors import ValidationError
 from gatepass.web.forms import parse_form
-from gatepass.web.link_landing import forget, invalid_link, land, landed_token, message_page
+from gatepass.web.link_landing import confirm_page as link_page
+from gatepass.web.link_landing import forget, invalid_link, landed_token, message_page
 from gatepass.web.mailing import email_change_mails, send_after
-from gatepass.web.pages import redirect, render, signed_in_form
+from gatepass.web.pages import redirect, signed_in_form
 from gatepass.web.recent_auth import require_recent_auth
 from gatepass.web.state import services
 from gatepass.web.visitor import Visitor, check_csrf, visitor
@@ -59,21 +61,14 @@ async def request_change(request: Request) -> Response:
 
 
 async def confirm_page(request: Request) -> Response:
-    gp = services(request)
-    landing = land(request, gp, PURPOSE, PATH)
-    if landing is not None:
-        return landing
-    who = await visitor(request)
-    link = await gp.lifecycle.links.find(PURPOSE, landed_token(request, gp, PURPOSE))
-    if link is None:
-        return _invalid(request, who)
-    page = {
-        "title": "Confirm your new e-mail address",
-        "message": f"Make {link.email} the e-mail address of your account.",
-        "button": "Confirm",
-        "action": PATH,
-    }
-    return render(request, "link_confirm.html", who, page)
+    def wording(link: AccountLink) -> dict[str, str]:
+        return {
+            "title": "Confirm your new e-mail address",
+            "message": f"Make {link.email} the e-mail address of your account.",
+            "button": "Confirm",
+        }
+
+    return await link_page(request, PURPOSE, PATH, wording, _invalid)
 
 
 async def confirm(request: Request) -> Response:

@@ -13,15 +13,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gatepass.accounts.lifecycle import LinkRefused
+from gatepass.accounts.link_store import AccountLink
 from gatepass.accounts.links import LinkPurpose
 from gatepass.accounts.model import User
 from gatepass.audit.model import AuditEventType as Event
 from gatepass.throttle.limiter import Throttled
 from gatepass.web.client import throttle_key
 from gatepass.web.forms import parse_form
-from gatepass.web.link_landing import forget, invalid_link, land, landed_token, message_page
+from gatepass.web.link_landing import confirm_page as link_page
+from gatepass.web.link_landing import forget, invalid_link, landed_token, message_page
 from gatepass.web.mailing import send_after, verification_mail
-from gatepass.web.pages import redirect, render, signed_in_form
+from gatepass.web.pages import redirect, signed_in_form
 from gatepass.web.state import Services, services
 from gatepass.web.visitor import Visitor, check_csrf, visitor
 
@@ -62,21 +64,14 @@ async def resend(request: Request) -> Response:
 
 
 async def verify_page(request: Request) -> Response:
-    gp = services(request)
-    landing = land(request, gp, PURPOSE, PATH)
-    if landing is not None:
-        return landing
-    who = await visitor(request)
-    link = await gp.lifecycle.links.find(PURPOSE, landed_token(request, gp, PURPOSE))
-    if link is None:
-        return _invalid(request, who)
-    page = {
-        "title": "Verify your e-mail address",
-        "message": f"Confirm that {link.email} is your e-mail address.",
-        "button": "Verify",
-        "action": PATH,
-    }
-    return render(request, "link_confirm.html", who, page)
+    def wording(link: AccountLink) -> dict[str, str]:
+        return {
+            "title": "Verify your e-mail address",
+            "message": f"Confirm that {link.email} is your e-mail address.",
+            "button": "Verify",
+        }
+
+    return await link_page(request, PURPOSE, PATH, wording, _invalid)
 
 
 async def verify(request: Request) -> Response:

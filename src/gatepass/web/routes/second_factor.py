@@ -65,12 +65,11 @@ async def _verify_form(
     return render(request, "verify.html", who, page, status_code=status_code, headers=headers)
 
 
-def _expired(request: Request, who: Visitor) -> Response:
-    page = {"expired": True, "error": EXPIRED, "next": "/account"}
-    return render(request, "verify.html", who, page, status_code=400)
-
-
-async def verify(request: Request) -> Response:
+async def _pending_form(
+    request: Request,
+) -> tuple[Services, Visitor, dict[str, str], PendingSignIn, User] | Response:
+    """A form sent at the second-factor step: parsed, CSRF-checked, with the sign-in
+    still waiting; else the page saying it took too long (answer it as it is)."""
     gp = services(request)
     form = await parse_form(request)
     who = await visitor(request)
@@ -79,6 +78,19 @@ async def verify(request: Request) -> Response:
     if found is None:
         return _expired(request, who)
     pending, user = found
+    return gp, who, form, pending, user
+
+
+def _expired(request: Request, who: Visitor) -> Response:
+    page = {"expired": True, "error": EXPIRED, "next": "/account"}
+    return render(request, "verify.html", who, page, status_code=400)
+
+
+async def verify(request: Request) -> Response:
+    checked = await _pending_form(request)
+    if isinstance(checked, Response):
+        return checked
+    gp, who, form, pending, user = checked
     throttled = await _throttled(request, gp, who, user)
     if throttled is not None:
         return throttled
@@ -131,14 +143,10 @@ async def enrol_page(request: Request) -> Response:
 
 
 async def enrol(request: Request) -> Response:
-    gp = services(request)
-    form = await parse_form(request)
-    who = await visitor(request)
-    check_csrf(request, form, who)
-    found = await pending_sign_in(request, gp)
-    if found is None:
-        return _expired(request, who)
-    pending, user = found
+    checked = await _pending_form(request)
+    if isinstance(checked, Response):
+        return checked
+    gp, who, form, pending, user = checked
     if not pending.enrol or await gp.mfa.has_factor(user.id):
         return redirect(VERIFY_PATH)
     setup = functools.partial(render_setup, request, gp, who, user, action=ENROL_PATH)
