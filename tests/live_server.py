@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +80,7 @@ def live_server(
     *,
     workers: int = 1,
     host_name: str = "127.0.0.1",
+    options: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
     """Start `gatepass serve` on a free port, wait until /healthz answers, stop it at the end.
 
@@ -101,7 +102,8 @@ def live_server(
     with server.log.open("wb") as log:
         process = subprocess.Popen(
             [str(BINARY), "serve", "--host", "127.0.0.1", "--port", str(port)]
-            + (["--workers", str(workers)] if workers > 1 else []),
+            + (["--workers", str(workers)] if workers > 1 else [])
+            + list(options),
             cwd=workdir,
             env=env,
             stdout=log,

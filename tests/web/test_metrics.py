@@ -86,3 +86,13 @@ def test_one_scrape_counts_the_requests_of_every_worker(tmp_path: Path) -> None:
             )
             # Every scrape sees all the requests, whichever worker answers it.
             assert count >= hits, count
+
+
+def test_the_access_log_is_off_unless_asked_for(tmp_path: Path) -> None:
+    line = '"GET /healthz HTTP/1.1" 200'
+    for options, logged in (((), False), (("--access-log",), True)):
+        workdir = tmp_path / str(logged)
+        workdir.mkdir()
+        with live_server(workdir, options=options) as server:
+            assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+            assert (line in server.read_log()) is logged, server.read_log()[-500:]

@@ -43,6 +43,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=False,
         server_header=False,
         log_level="info",
+        # A line per request costs as much as answering /jwks.json; metrics count requests
+        # (/metrics), and a reverse proxy usually logs them anyway. --access-log for one.
+        access_log=args.access_log,
         timeout_worker_healthcheck=30,  # a loaded host can take more than the default 5 s
         # Long-lived responses (the revocation stream) must not hold a stop for minutes:
         # their clients reconnect and resume from their last event.
@@ -84,6 +87,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-migrate", action="store_true", help="do not migrate the schema first")
+    p.add_argument(
+        "--access-log", action="store_true", help="log a line per request (uvicorn's access log)"
+    )
     p.set_defaults(run=serve)
 
     p = commands.add_parser("migrate", parents=[common], help="apply schema migrations")

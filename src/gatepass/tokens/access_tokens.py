@@ -186,7 +186,9 @@ def _is_time(value: Any, *, optional: bool = False) -> bool:
 
 
 def _identifier(name: str, value: str) -> str:
-    if not value or any(ch.isspace() for ch in value):
+    # str.split() cuts at every character str.isspace() names: one piece, the value
+    # itself, means non-empty and no white space anywhere.
+    if value.split() != [value]:
         raise ValueError(f"{name} must be a non-empty string without white space")
     return value
 

@@ -364,7 +364,12 @@ def create_app(
         **jwks.documents(settings),
     }
     app = Starlette(
+        # Starlette tries routes in order: the back-channel endpoints that clients and
+        # APIs call most come first (no path of theirs overlaps a page's).
         routes=[
+            *token.routes,
+            *token_status.routes,
+            *userinfo.routes,
             *auth.routes,
             *passkeys.routes,  # before /login/{provider}
             *passkey_second_factor.routes,
@@ -378,10 +383,7 @@ def create_app(
             *reauthenticate.routes,
             *authorize.routes,
             *consents.routes,
-            *token.routes,
-            *token_status.routes,
             *revocation_stream.routes,
-            *userinfo.routes,
             *logout.routes,
             *health.routes,
             *metrics.routes,
