@@ -4,6 +4,7 @@ require_mfa), through the real app on every backend (OIDC Core §2, §3.1.2.1; R
 import base64
 import json
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from gatepass.storage.backends import Backends
 from tests.authorize.conftest import REDIRECT_URI, authorize_url, new_pkce, redirect_params
 from tests.authorize.helpers import decide
 from tests.mfa.conftest import code_now, codes_on, enrol_totp, key_on, submit_verify
-from tests.support import csrf_of, sign_up
+from tests.support import PASSWORD, csrf_of, sign_up
 from tests.web.conftest import SESSION, set_cookies
 
 EMAIL = "ola@example.com"
@@ -133,6 +134,32 @@ async def test_a_client_requiring_mfa_makes_a_user_without_a_factor_enrol_first(
     claims = await _finish(browser, await browser.get(back), app, pkce.verifier)
     assert claims["amr"] == ["pwd", "otp", "mfa"]
     assert claims["acr"] == ACR_MFA
+
+
+async def test_enrolling_at_a_step_up_needs_a_recent_sign_in__asvs_7_5_1(
+    browser: httpx.AsyncClient, settings: Settings, backends: Backends, clock: FixedClock
+) -> None:
+    # A session alone (a stolen cookie) must not add a factor of its choosing.
+    app = await _client(settings, backends, require_mfa=True)
+    await sign_up(browser, EMAIL)
+    clock.advance(settings.reauth_window_seconds + 1)
+    pkce = new_pkce()
+    url = authorize_url(app, pkce)
+    asked = await browser.get(url)
+    assert asked.headers["location"].startswith("/account/confirm?next=/authorize%3F")
+    assert (await browser.get("/login/enrol")).status_code == 400  # nothing is waiting
+    page = await browser.get(asked.headers["location"])
+    confirmed = await browser.post(
+        "/account/confirm",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "password": PASSWORD,
+            "next": unquote(asked.headers["location"].split("next=", 1)[1]),
+        },
+    )
+    assert confirmed.status_code == 303
+    again = await browser.get(confirmed.headers["location"])
+    assert again.headers["location"] == "/login/enrol"
 
 
 async def test_a_refreshed_id_token_keeps_amr_and_acr(

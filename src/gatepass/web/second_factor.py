@@ -27,6 +27,7 @@ from gatepass.audit.model import AuditEventType as Event
 from gatepass.oidc.acr import MFA_AMR
 from gatepass.web.errors import BadRequest
 from gatepass.web.pages import redirect, safe_next
+from gatepass.web.recent_auth import require_recent_auth
 from gatepass.web.sealed_cookies import CookieTooLarge
 from gatepass.web.state import Services
 from gatepass.web.visitor import Member, Visitor, set_session_cookie, visitor
@@ -124,6 +125,12 @@ async def step_up(request: Request, gp: Services, member: Member, next_path: str
     require_mfa): the session stays until the factor proves itself, then is replaced."""
     has_factor = await gp.mfa.has_factor(member.user.id)
     session = member.session
+    if not has_factor:
+        # Enrolling a factor is a sensitive change (ASVS 7.5.1): a session alone (a
+        # stolen cookie, say) must not add one, so an old sign-in confirms first.
+        confirm_first = require_recent_auth(gp, session, next_path)
+        if confirm_first is not None:
+            return confirm_first
     pending = PendingSignIn(
         member.user.id, session.amr, session.idp, next_path, Event.LOGIN_SUCCEEDED.value,
         "step-up", enrol=not has_factor, session_id=session.id,
