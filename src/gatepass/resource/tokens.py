@@ -192,9 +192,11 @@ class TokenVerifier:
             if claims is None:  # the kid's key is not at hand: fetched, or none
                 claims = await self._fetched_and_verified(token)
             verified = self._checked(claims, now)
-            sid = claims.get("sid")  # the login session behind the token, if named
-            if type(sid) is not str or not sid:
-                sid = None
+            sid = None
+            if vouches is not None:  # the login session behind the token, if named
+                sid = claims.get("sid")
+                if type(sid) is not str or not sid:
+                    sid = None
         generation = -1
         if vouches is not None:
             jti, sub, gid = verified.jti, verified.subject, verified.grant_id
