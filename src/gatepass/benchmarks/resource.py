@@ -4,7 +4,10 @@
       ├─ propagation.py   POST /revoke ─► refused by a verifier in another process (p50/p99)
       ├─ verify_rates.py  TokenVerifier.verify per algorithm, uncached and cached, with and
       │                   without a RevocationSet, beside raw `cryptography` and PyJWT
-      └─ endpoint.py      a Starlette endpoint behind GatepassAuth beside the same one open
+      ├─ endpoint.py      a Starlette endpoint behind GatepassAuth beside the same one open
+      └─ under_load.py    /jwks.json and an uncached verify, p99, while logins saturate
+                          the cores (a server of its own: the login throttle per address
+                          raised, as every login comes from 127.0.0.1)
 
 Every token is a real gatepass access token: from the server's `POST /token`
 (propagation, endpoint), or, for the algorithms the server does not sign access tokens
@@ -14,6 +17,7 @@ gets its keys from the running server (discovery, then /jwks.json).
 benchmarks/summary.py flattens these figures, beside their baselines and goals.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -21,11 +25,12 @@ from typing import Any
 
 import httpx
 
-from gatepass.benchmarks import endpoint, grants, propagation, verify_rates
-from gatepass.benchmarks.environment import Stack
+from gatepass.benchmarks import endpoint, grants, propagation, under_load, verify_rates
+from gatepass.benchmarks.environment import USERS, Stack
 from gatepass.benchmarks.server import live_server
 from gatepass.benchmarks.tokens import Timing
 from gatepass.clock import SystemClock
+from gatepass.keys.ring import KeyRing
 from gatepass.web.app import build_key_ring
 
 
@@ -37,6 +42,7 @@ async def resource_figures(
     endpoint_timing: Timing,
     concurrency: int,
     revocations: int,
+    saturation_seconds: float,
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
     # Every algorithm's key exists before the server starts, so its JWKS has them all.
@@ -56,9 +62,25 @@ async def resource_figures(
         protected = await endpoint.endpoint_rates(
             settings, server.url, token, concurrency, endpoint_timing, workdir
         )
+    progress("resource toolkit: /jwks.json and verify while logins saturate the cores")
+    saturated = await _under_login_load(stack, workdir, ring, saturation_seconds)
     return {
         "server": f"gatepass serve, SQLite + Redis, {settings.access_token_alg} access tokens",
         "verify": verify,
         "endpoint": protected,
         "propagation": spread,
+        "under_login_load": saturated,
     }
+
+
+async def _under_login_load(
+    stack: Stack, workdir: Path, ring: KeyRing, seconds: float
+) -> dict[str, Any]:
+    extra = {"GATEPASS_LOGIN_ADDRESS_LIMIT": "100000"}
+    async with live_server(stack.settings, workdir, "under-load", extra=extra) as server:
+        settings = replace(stack.settings, issuer=server.url)
+        pairs = await verify_rates.issued_tokens(settings, ring, settings.access_token_alg)
+        emails = [f"user{n}@bench.example" for n in range(USERS)]
+        return await under_load.latencies(
+            settings, server, [token for token, _ in pairs], emails, os.cpu_count() or 1, seconds
+        )

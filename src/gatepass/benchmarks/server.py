@@ -12,7 +12,7 @@ import contextlib
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +58,11 @@ def free_port() -> int:
         return port
 
 
-def environment(settings: Settings, issuer: str) -> dict[str, str]:
-    """This process's environment without GATEPASS_* variables, plus the server's settings."""
+def environment(
+    settings: Settings, issuer: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """This process's environment without GATEPASS_* variables, plus the server's settings
+    (and `extra` GATEPASS_* variables, for a case that needs one changed)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEPASS_")}
     env |= {
         "GATEPASS_ISSUER": issuer,
@@ -71,12 +74,16 @@ def environment(settings: Settings, issuer: str) -> dict[str, str]:
         env["GATEPASS_REDIS_URL"] = settings.redis_url
     if settings.secret_key is not None:
         env["GATEPASS_SECRET_KEY"] = settings.secret_key.reveal()
-    return env
+    return env | dict(extra or {})
 
 
 @asynccontextmanager
 async def live_server(
-    settings: Settings, workdir: Path, name: str, workers: int = 1
+    settings: Settings,
+    workdir: Path,
+    name: str,
+    workers: int = 1,
+    extra: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Server]:
     """`gatepass serve` on the stores of `settings`; stopped (and waited for) at the end.
     With `workers` > 1 the CPU figures cover the supervisor only: callers drop them."""
@@ -89,7 +96,7 @@ async def live_server(
             *("serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"),
             *("--workers", str(workers)),
             cwd=workdir,
-            env=environment(settings, url),
+            env=environment(settings, url, extra),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,

@@ -55,6 +55,7 @@ class Mode:
     live_sessions: tuple[int, ...]
     user_grants: tuple[str, ...]  # algorithms that run authorization_code and refresh_token
     token_rates: bool = False  # AccessTokens issue/verify beside joserfc and PyJWT
+    saturation_seconds: float = 2.0  # each phase of /jwks.json and verify under logins
     workers: tuple[int, ...] = field(default_factory=lambda: (1, max(2, os.cpu_count() or 1)))
 
 
@@ -72,6 +73,7 @@ MODES = {
         session_revocations=3,
         live_sessions=(400, 600),
         user_grants=("ES256",),
+        saturation_seconds=0.3,
     ),
     "quick": Mode(  # under a minute on a 2-core machine
         "quick",
@@ -101,6 +103,7 @@ MODES = {
         live_sessions=(10**3, 10**4, 10**5, 10**6),
         user_grants=ALGORITHMS,
         token_rates=True,
+        saturation_seconds=10.0,
     ),
 }
 
@@ -110,7 +113,7 @@ def steps(mode: Mode, targets: Targets) -> int:
     count = 2 + 3 * len(targets.backends)  # peer install, wire; per backend three parts
     count += 1 + len(ALGORITHMS) + len(mode.user_grants) + 1 + len(mode.workers) - 1
     if "redis" in targets.backends:
-        count += 3 + len(ALGORITHMS) + len(mode.live_sessions)
+        count += 4 + len(ALGORITHMS) + len(mode.live_sessions)
     return count + (len(ALGORITHMS) if mode.token_rates else 0)
 
 
@@ -213,6 +216,7 @@ async def _redis(
         endpoint_timing=mode.timing,
         concurrency=mode.concurrency,
         revocations=mode.revocations,
+        saturation_seconds=mode.saturation_seconds,
         progress=progress,
     )
     raw["live_sessions"] = await scaling.live_sessions(

@@ -167,7 +167,7 @@ def _per_verification(t: Throughput) -> dict[str, Any]:
     }
 
 
-async def _tokens(settings: Settings, ring: KeyRing, alg: str) -> list[tuple[str, str]]:
+async def issued_tokens(settings: Settings, ring: KeyRing, alg: str) -> list[tuple[str, str]]:
     """BATCH access tokens of `alg` from the server's own key ring: (token, jti)."""
     clock = SystemClock()
     settings = replace(settings, access_token_alg=alg)
@@ -256,7 +256,7 @@ async def verify_rates(
         results: dict[str, Any] = {}
         for alg in ALGORITHMS:
             progress(f"resource toolkit: TokenVerifier.verify, {alg}")
-            pairs = await _tokens(settings, ring, alg)
+            pairs = await issued_tokens(settings, ring, alg)
             results[alg] = await _algorithm(alg, pairs, verifiers, jwks, timing)
         return {
             "algorithms": results,
