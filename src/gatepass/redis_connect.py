@@ -9,6 +9,7 @@ from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException
+from redis.maint_notifications import MaintNotificationsConfig
 
 from gatepass.redis_url import RedisTarget, parse_redis_url
 
@@ -25,7 +26,13 @@ def open_client(url: str, **kwargs: Any) -> RedisClient:
     """
     target = parse_redis_url(url)
     if target.kind == "standalone":
-        return Redis.from_url(url, **kwargs)
+        # redis-py's default maintenance notifications ("auto", a Redis Enterprise
+        # feature) make its pool skip the check that a pooled connection is still open:
+        # after a Redis restart each connection idle in the pool failed its next command
+        # (a 503 with Redis back). They never arrive over RESP2: off, and the pool
+        # reconnects a closed connection before handing it out.
+        no_notifications = MaintNotificationsConfig(enabled=False)
+        return Redis.from_url(url, maint_notifications_config=no_notifications, **kwargs)
     if target.max_connections is not None:
         kwargs["max_connections"] = target.max_connections
     if target.kind == "cluster":

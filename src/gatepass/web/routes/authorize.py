@@ -48,6 +48,10 @@ log = logging.getLogger("gatepass.web")
 # the fresh login happened, so prompt=login and max_age do not send the browser round again.
 LOGIN_MARK = "gp_login"
 LOGIN_MARK_WINDOW_SECONDS = 600
+# The mark's time and the session's start come from the clocks of two processes (the one
+# that sent the browser to log in, the one that logged it in): as much skew as a token's
+# times are allowed (docs/operations.md, "Clocks"), or the login loops on a process behind.
+CLOCK_SKEW_SECONDS = 30
 LOGIN_MARK_PURPOSE = "fresh-login:"
 CONSENT_PURPOSE = "consent:"
 _CSP_SOURCE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.\-\[\]:]+|[A-Za-z][A-Za-z0-9+.-]*:")
@@ -135,11 +139,11 @@ def _logged_in_since_asked(params: Params, member: Member, now: float) -> bool:
     asked_at, _, mac = values[0].partition(".") if len(values) == 1 else ("", "", "")
     if not asked_at.isdigit() or len(asked_at) > 12 or not mac:
         return False
-    if not now - LOGIN_MARK_WINDOW_SECONDS <= int(asked_at) <= now:
+    if not now - LOGIN_MARK_WINDOW_SECONDS <= int(asked_at) <= now + CLOCK_SKEW_SECONDS:
         return False
-    # The session began after the mark (a second's slack: some stores keep whole seconds)
+    # The session began after the mark (give or take the skew between processes' clocks)
     # and is not the one the mark was made for.
-    fresh = member.session.created_at >= int(asked_at) - 1
+    fresh = member.session.created_at >= int(asked_at) - CLOCK_SKEW_SECONDS
     return fresh and not same(mac, _session_mark(member, asked_at))
 
 
