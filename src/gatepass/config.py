@@ -30,6 +30,10 @@ SQL_SCHEMES = frozenset({"sqlite", "postgresql", "postgres"})
 # The signing algorithms gatepass implements (crypto/keys.py); OIDC Core §15.1 requires RS256.
 SIGNING_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 MASTER_KEY_MIN_BYTES = 32
+# gatepass.resource's JwksCache refetches at most every 10 s (MIN_REFETCH_INTERVAL_SECONDS),
+# whatever max-age says: a shorter max-age would make the rotation lead (max-age + the
+# processes' re-read interval) shorter than what such a verifier actually caches.
+JWKS_MAX_AGE_MIN_SECONDS = 10
 # The access-token audience when none is configured: the issuer's API, never the issuer itself.
 DEFAULT_AUDIENCE_SUFFIX = "/api"
 
@@ -311,9 +315,20 @@ class Settings:
     jwks_max_age: int = _setting(
         3600,
         "Seconds clients may cache `/jwks.json` (`Cache-Control: max-age`). A rotated-in key "
-        "is published at least this long (plus a minute) before it signs.",
-        low=60,
+        "is published this long plus `key_refresh_seconds` before it signs. At least 10: "
+        "`gatepass.resource` verifiers never refetch more often, so a shorter one would not "
+        "shorten their cache, only the lead that must cover it.",
+        low=JWKS_MAX_AGE_MIN_SECONDS,
         high=86_400,
+    )
+    key_refresh_seconds: int = _setting(
+        60,
+        "Seconds between each process's re-reads of the signing keys from the database (it "
+        "re-reads at once after its own changes). A rotated-in key signs this long plus "
+        "`jwks_max_age` after `gatepass key rotate`, so give every process and every "
+        "`gatepass` command the same value.",
+        low=1,
+        high=3600,
     )
     max_signed_token_ttl: int = _setting(
         3600,

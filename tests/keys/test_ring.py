@@ -8,6 +8,7 @@ import pytest
 
 from gatepass.clock import FixedClock
 from gatepass.crypto import jwt
+from gatepass.crypto.jwt import MAX_LEEWAY_SECONDS
 from gatepass.crypto.master_key import MasterKey
 from gatepass.crypto.sealing import KeySealer
 from gatepass.errors import ConfigError
@@ -49,6 +50,19 @@ async def test_a_second_start_reuses_the_keys(make_ring: MakeRing) -> None:
     again = make_ring("ES256")
     await again.start()
     assert [k.kid for k in await again.list_keys()] == [k.kid for k in await first.list_keys()]
+
+
+async def test_a_second_start_on_a_clock_behind_within_the_leeway_reuses_the_keys(
+    backends: Backends, sealer: KeySealer, policy: RotationPolicy, clock: FixedClock
+) -> None:
+    first = KeyRing(backends.signing_keys, sealer, policy, clock, ("ES256",))
+    await first.start()
+    behind = FixedClock(clock.now() - MAX_LEEWAY_SECONDS)
+    again = KeyRing(backends.signing_keys, sealer, policy, behind, ("ES256",))
+    await again.start()
+    [key] = await first.list_keys()
+    assert [k.kid for k in await again.list_keys()] == [key.kid]
+    assert (await again.signing_key("ES256")).kid == key.kid
 
 
 async def test_rotation_publishes_first_signs_later_and_keeps_the_old_key_until_its_tokens_expire(

@@ -75,7 +75,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=key_list)
     p = keys.add_parser(
-        "rotate", parents=[common], help="publish a new key now; it signs after the JWKS lifetime"
+        "rotate",
+        parents=[common],
+        help="publish a new key now; it signs after the JWKS lifetime and the key refresh interval",
     )
     p.add_argument("--alg", choices=("RS256", "ES256", "EdDSA"), default="RS256")
     p.add_argument("--json", action="store_true")

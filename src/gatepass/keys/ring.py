@@ -44,7 +44,7 @@ class NoSigningKey(GatepassError):
 class RotationPolicy:
     jwks_max_age_seconds: int
     max_token_ttl_seconds: int
-    refresh_seconds: int = 60
+    refresh_seconds: int = 60  # GATEPASS_KEY_REFRESH_SECONDS: how stale a process's view may be
 
     @property
     def publish_lead_seconds(self) -> int:
@@ -85,9 +85,13 @@ class KeyRing:
         """
         await self.refresh()
         now = self._clock.now()
+        # Dated back by the verifiers' leeway: another process whose clock is behind (by no
+        # more than that) and starts a moment later finds this key active, rather than
+        # making one of its own that the others would not know until their next refresh.
+        since = now - MAX_LEEWAY_SECONDS
         for alg in self.algorithms:
             if not self._of(alg, KeyState.ACTIVE, now):
-                await self._create(alg, now, active_at=now)
+                await self._create(alg, now, active_at=since, published_at=since)
         await self.refresh()
         self._check_master_key()
 
@@ -161,7 +165,9 @@ class KeyRing:
             if self._clock.now() >= self._valid_until:
                 await self.refresh()
 
-    async def _create(self, alg: str, now: float, *, active_at: float) -> StoredSigningKey:
+    async def _create(
+        self, alg: str, now: float, *, active_at: float, published_at: float | None = None
+    ) -> StoredSigningKey:
         key = await asyncio.to_thread(generate_signing_key, alg)  # RSA generation is slow
         record = StoredSigningKey(
             kid=key.kid,
@@ -169,7 +175,7 @@ class KeyRing:
             public_jwk=json.dumps(key.verification_key().public_jwk(), separators=(",", ":")),
             sealed_private=self._sealer.seal(key),
             created_at=now,
-            published_at=now,
+            published_at=now if published_at is None else published_at,
             active_at=active_at,
         )
         await self._store.add(record)

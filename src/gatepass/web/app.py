@@ -296,7 +296,9 @@ def build_key_ring(settings: Settings, backends: Backends, clock: Clock) -> KeyR
     return KeyRing(
         backends.signing_keys,
         KeySealer(functools.partial(load_master_key, settings)),
-        RotationPolicy(settings.jwks_max_age, settings.max_signed_token_ttl),
+        RotationPolicy(
+            settings.jwks_max_age, settings.max_signed_token_ttl, settings.key_refresh_seconds
+        ),
         clock,
         settings.signing_algorithms,
     )
