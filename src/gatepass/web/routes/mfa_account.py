@@ -73,8 +73,10 @@ async def render_setup(
     action: str = TOTP_PATH,
     error: str | None = None,
     status_code: int = 200,
+    retry_after: int | None = None,
 ) -> Response:
-    """The set-up page: the enrolment started and not confirmed yet, or a new one."""
+    """The set-up page: the enrolment started and not confirmed yet, or a new one;
+    `retry_after` (throttled) says when to try again, as every other 429 does."""
     secret = await gp.mfa.unconfirmed_totp(user.id) or await gp.mfa.begin_totp(user.id)
     if secret is None:  # confirmed meanwhile (another tab)
         return redirect("/account#mfa")
@@ -84,8 +86,11 @@ async def render_setup(
         "error": error,
         "enrol_at_sign_in": action != TOTP_PATH,
     }
+    headers = dict(NO_STORE)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return render(
-        request, "totp_enrol.html", who, context, status_code=status_code, headers=NO_STORE
+        request, "totp_enrol.html", who, context, status_code=status_code, headers=headers
     )
 
 
@@ -104,7 +109,15 @@ async def confirm_totp(request: Request) -> Response:
     except Throttled as exc:
         await gp.audit_event(request, Event.MFA_THROTTLED, user=user, detail="totp enrolment")
         message = f"Too many attempts. Try again in {exc.retry_after_seconds} seconds."
-        return await render_setup(request, gp, who, user, error=message, status_code=429)
+        return await render_setup(
+            request,
+            gp,
+            who,
+            user,
+            error=message,
+            status_code=429,
+            retry_after=exc.retry_after_seconds,
+        )
     if not await gp.mfa.confirm_totp(user.id, form.get("code", "")):
         return await render_setup(request, gp, who, user, error=WRONG_CODE, status_code=400)
     await gp.throttle.succeeded("mfa", user.id)

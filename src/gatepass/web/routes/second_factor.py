@@ -155,7 +155,7 @@ async def enrol(request: Request) -> Response:
     except Throttled as exc:
         await gp.audit_event(request, Event.MFA_THROTTLED, user=user, detail="totp enrolment")
         message = f"Too many attempts. Try again in {exc.retry_after_seconds} seconds."
-        return await setup(error=message, status_code=429)
+        return await setup(error=message, status_code=429, retry_after=exc.retry_after_seconds)
     if not await gp.mfa.confirm_totp(user.id, form.get("code", "")):
         return await setup(error=WRONG_CODE, status_code=400)
     await gp.throttle.succeeded("mfa", user.id)
