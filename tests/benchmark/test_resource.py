@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from gatepass.accounts.model import User
-from gatepass.benchmarks import endpoint, resource, verify_rates
+from gatepass.benchmarks import endpoint, resource, under_load, verify_rates
 from gatepass.benchmarks.environment import (
     PASSWORD,
     BenchError,
@@ -21,6 +21,7 @@ from gatepass.benchmarks.environment import (
     argon2_parameters,
     manager_for,
 )
+from gatepass.benchmarks.server import live_server
 from gatepass.benchmarks.tokens import Timing
 from gatepass.benchmarks.workload import Operation
 from gatepass.clock import SystemClock
@@ -93,7 +94,7 @@ def tampered(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 async def test_every_verify_case_accepts_real_tokens_and_none_accepts_forged_ones(
     settings: Settings, ring: KeyRing, jwks: JwksCache, alg: str
 ) -> None:
-    pairs = await verify_rates._tokens(settings, ring, alg)
+    pairs = await verify_rates.issued_tokens(settings, ring, alg)
     assert len({jti for _, jti in pairs}) == verify_rates.BATCH  # distinct tokens
     audience = settings.access_token_audience
     public = jwks.cached(jwt.get_unverified_header(pairs[0][0])["kid"], time.time())
@@ -123,6 +124,7 @@ async def test_one_run_on_a_live_server_measures_right_answers_and_reports_them(
         endpoint_timing=Timing(seconds=0.2, warmup=0.05, slices=2),
         concurrency=2,
         revocations=3,
+        saturation_seconds=0.3,
         progress=lambda message: None,
     )
     spread = figures["propagation"]
@@ -138,6 +140,25 @@ async def test_one_run_on_a_live_server_measures_right_answers_and_reports_them(
     assert requests["open"].ops > 0
     assert requests["protected"].ops > 0
     assert requests["open"].errors == requests["protected"].errors == 0
+    # Under the login storm (a process of its own): samples taken, logins signed in.
+    saturated = figures["under_login_load"]
+    for phase in ("quiet", "loaded"):
+        for what in ("jwks", "verify"):
+            assert saturated[phase][what]["samples"] > 0
+            assert 0 < saturated[phase][what]["p50_ms"] <= saturated[phase][what]["p99_ms"]
+    assert saturated["loaded"]["logins"] > 0
+    assert saturated["loaded"]["login_failures"] == 0
+
+
+async def test_the_login_storm_signs_its_users_in_until_its_time_is_up(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """What the storm process runs (under_load.main), here in-process on a live server."""
+    async with live_server(stack.settings, tmp_path, "storm") as server:
+        tally = await under_load._storm(server.url, ["u@bench.example"], 2, 0.5)
+    assert tally["ok"] > 0
+    assert tally["failed"] == 0
+    assert tally["seconds"] >= 0.5
 
 
 async def test_the_endpoint_bench_refuses_to_time_an_unprotected_app(tmp_path: Path) -> None:

@@ -5,26 +5,35 @@ each with a fresh httpx client so that no cookie leaks from one step to the next
 B serves under A's name (GATEPASS_ISSUER is A's URL), as two processes behind a balancer.
 """
 
-import base64
-import hashlib
-import json
-import secrets
+import asyncio
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from tests import oauth_client
+from tests.faults.load import Outcome
 from tests.live_server import LiveServer, live_server
+from tests.oauth_client import App, authorization_request, code_exchange
 from tests.support import PASSWORD, SECRET_KEY, csrf_of
 
 SESSION = "gp_session"
 REDIRECT_URI = "https://app.faults.example/callback"
 API_SCOPE = "api.read"
 REQUEST_SECONDS = 20.0  # no answer within this is a hang, recorded as such by the load
+# A store stopped under load (test_postgres_restart.py, test_redis_restart.py): the load runs
+# BEFORE_SECONDS, the store is down OUTAGE_SECONDS, and once it is back and both processes
+# answer again, the load runs AFTER_SECONDS more.
+BEFORE_SECONDS = 2.0
+OUTAGE_SECONDS = 3.0
+AFTER_SECONDS = 2.0
+RECOVERY_SECONDS = 30.0  # an upper bound for reconnecting; never a performance figure
+LOAD_CAP_SECONDS = 50.0  # the load stops earlier, when told; this only bounds a stuck test
+MAX_REQUESTS = 3000
 # Every request comes from 127.0.0.1: without room, the login throttle (per address and
 # per account) would answer 429 and hide what the fault does. Many logins per user too.
 ROOMY = {
@@ -65,25 +74,11 @@ def serve_pair(workdir: Path, stores: Mapping[str, str]) -> Iterator[Pair]:
         yield Pair(a, b)
 
 
-@dataclass(frozen=True)
-class App:
-    """A confidential first-party client allowed all three grants."""
-
-    client_id: str
-    secret: str
-
-    def basic(self) -> dict[str, str]:
-        raw = f"{self.client_id}:{self.secret}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-
-
 def register(server: LiveServer) -> App:
-    args = ["client", "create", f"faults-{secrets.token_hex(4)}", "--json", "--first-party"]
-    args += ["--redirect-uri", REDIRECT_URI]
-    args += ["--scope", "openid", "offline_access", API_SCOPE]
-    args += ["--grant-type", "authorization_code", "refresh_token", "client_credentials"]
-    created: dict[str, Any] = json.loads(server.cli(*args))
-    return App(created["client_id"], created["client_secret"])
+    """A confidential first-party client allowed all three grants."""
+    scopes = ["openid", "offline_access", API_SCOPE]
+    grant_types = ["authorization_code", "refresh_token", "client_credentials"]
+    return oauth_client.register_app(server.cli, "faults", REDIRECT_URI, scopes, grant_types)
 
 
 def client(base_url: str, session: str | None = None) -> httpx.AsyncClient:
@@ -129,29 +124,14 @@ def shows_account(response: httpx.Response, email: str) -> bool:
 async def authorization_code(base_url: str, session: str, app: App) -> httpx.Response:
     """The code flow with PKCE for a signed-in browser: /authorize, then /token. A refused
     /authorize is the answer."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    query = {
-        "response_type": "code",
-        "client_id": app.client_id,
-        "redirect_uri": REDIRECT_URI,
-        "scope": "openid offline_access",
-        "state": "s",
-        "code_challenge": challenge.decode().rstrip("="),
-        "code_challenge_method": "S256",
-    }
+    verifier, path = authorization_request(app.client_id, REDIRECT_URI, state="s")
     async with client(base_url, session) as http:
-        landed = await http.get("/authorize?" + urlencode(query))
+        landed = await http.get(path)
         location = landed.headers.get("location", "")
         codes = parse_qs(urlsplit(location).query).get("code")
         if landed.status_code != 303 or not location.startswith(REDIRECT_URI) or not codes:
             return landed
-        form = {
-            "grant_type": "authorization_code",
-            "code": codes[0],
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        }
+        form = code_exchange(codes[0], verifier, REDIRECT_URI)
         return await http.post("/token", data=form, headers=app.basic())
 
 
@@ -177,3 +157,44 @@ def has_clean_body(text: str) -> bool:
     """No stack trace or library name leaked into an answer."""
     leaks = ("Traceback", 'File "', "sqlalchemy", "asyncpg", "redis.exceptions")
     return not any(leak in text for leak in leaks)
+
+
+async def signed_up(pair: Pair, n: int, label: str) -> tuple[str, str]:
+    """A new user, signed up on A or B as `n` says: its session and e-mail address."""
+    email = f"{label}-{n}-{time.monotonic_ns()}@example.com"
+    response = await sign_up(pair.either(n), pair.issuer, email)
+    session = session_of(response)
+    assert response.status_code == 303, (response.status_code, response.text[:300])
+    assert session
+    return session, email
+
+
+async def recovered(pair: Pair, session: str, email: str) -> bool:
+    """Whether both processes show the signed-in user's account page again, within
+    RECOVERY_SECONDS."""
+
+    async def both() -> bool:
+        for server in pair.servers:
+            if not shows_account(await account_page(server.url, session), email):
+                return False
+        return True
+
+    deadline = time.monotonic() + RECOVERY_SECONDS
+    while time.monotonic() < deadline:
+        if await both():
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+def unanswered_or_broken(outcomes: list[Outcome]) -> list[str]:
+    """Hangs, resets, 500s, 503s without Retry-After and leaked traces: never allowed."""
+    bad = []
+    for o in outcomes:
+        if o.status is None or (o.status >= 500 and o.status != 503):
+            bad.append(o.describe())
+        elif o.status == 503 and not (o.retry_after and int(o.retry_after) > 0):
+            bad.append(f"503 without Retry-After: {o.describe()}")
+        elif not has_clean_body(o.body):
+            bad.append(f"leaked internals: {o.describe()}")
+    return bad

@@ -15,7 +15,6 @@ a browser that only ever saw the public URL would.
 
 import asyncio
 import base64
-import hashlib
 import http.cookiejar
 import json
 import secrets
@@ -24,11 +23,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from tests import oauth_client
 from tests.faults.processes import Cluster
+from tests.oauth_client import App, code_exchange
 from tests.support import PASSWORD, csrf_of
 
 REDIRECT_URI = "https://app.faults.example/callback"
@@ -136,23 +137,10 @@ def session_of(http: httpx.AsyncClient) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class App:
-    client_id: str
-    secret: str
-
-    def basic(self) -> dict[str, str]:
-        raw = f"{self.client_id}:{self.secret}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-
-
 def register_app(cluster: Cluster) -> App:
-    args = ["client", "create", f"faults-{secrets.token_hex(4)}", "--json", "--first-party"]
-    args += ["--redirect-uri", REDIRECT_URI, "--scope", "openid", "--scope", "offline_access"]
-    args += ["--scope", MACHINE_SCOPE]
-    args += ["--grant-type", "authorization_code", "refresh_token", "client_credentials"]
-    created: dict[str, Any] = json.loads(cluster.cli(*args))
-    return App(created["client_id"], created["client_secret"])
+    scopes = ["openid", "offline_access", MACHINE_SCOPE]
+    grant_types = ["authorization_code", "refresh_token", "client_credentials"]
+    return oauth_client.register_app(cluster.cli, "faults", REDIRECT_URI, scopes, grant_types)
 
 
 def new_email() -> str:
@@ -261,13 +249,7 @@ class Journeys:
         return code_of(landed), verifier
 
     async def redeem(self, code: str, verifier: str, **kw: Any) -> httpx.Response:
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        }
-        return await self.token(form, **kw)
+        return await self.token(code_exchange(code, verifier, REDIRECT_URI), **kw)
 
     async def refresh(self, token: str, **kw: Any) -> httpx.Response:
         return await self.token({"grant_type": "refresh_token", "refresh_token": token}, **kw)
@@ -293,21 +275,15 @@ class Journeys:
 
 
 def authorization_request(client_id: str, **extra: str) -> tuple[str, str]:
-    """A PKCE verifier and the /authorize path that asks a code for it."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT_URI,
-        "scope": "openid offline_access",
-        "state": secrets.token_urlsafe(8),
-        "nonce": secrets.token_urlsafe(8),
-        "code_challenge": challenge.decode().rstrip("="),
-        "code_challenge_method": "S256",
+    """A PKCE verifier and the /authorize path that asks a code for it, with a fresh state
+    and nonce."""
+    return oauth_client.authorization_request(
+        client_id,
+        REDIRECT_URI,
+        state=secrets.token_urlsafe(8),
+        nonce=secrets.token_urlsafe(8),
         **extra,
-    }
-    return verifier, "/authorize?" + urlencode(query)
+    )
 
 
 def code_of(landed: httpx.Response) -> str:

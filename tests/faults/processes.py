@@ -26,7 +26,7 @@ import httpx
 
 from tests.live_server import (
     BINARY,
-    CLI_SECONDS,
+    LiveServer,
     free_port,
     scratch_postgres_and_redis,
     server_environment,
@@ -186,22 +186,10 @@ class Cluster:
         return found
 
     def cli(self, *args: str) -> str:
-        """`gatepass ARGS...` on the cluster's storage; its stdout."""
+        """`gatepass ARGS...` on the cluster's storage, run as LiveServer.cli runs it: in the
+        first process's directory, with its environment; its stdout."""
         first = self.processes[0]
-        done = subprocess.run(
-            [str(BINARY), *args],
-            cwd=first.workdir,
-            env=first.env,
-            capture_output=True,
-            text=True,
-            timeout=CLI_SECONDS,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"gatepass {' '.join(args)} exited {done.returncode}:\n{done.stderr}"
-            )
-        return done.stdout
+        return LiveServer(first.url, first.log, first.workdir, first.env).cli(*args)
 
     def logs(self) -> str:
         return "\n".join(f"=== {p.name}\n{p.read_log()}" for p in self.processes)

@@ -30,7 +30,6 @@ from gatepass.resource import TokenRejected, TokenVerifier
 from gatepass.resource.tokens import DEFAULT_LEEWAY_SECONDS
 from gatepass.tokens.access_tokens import VERIFY_LEEWAY_SECONDS
 from tests.faults.journeys import (
-    App,
     Balancer,
     Journeys,
     Ledger,
@@ -42,6 +41,7 @@ from tests.faults.journeys import (
     register_app,
 )
 from tests.faults.processes import Cluster, cluster
+from tests.oauth_client import App
 
 LEEWAY = VERIFY_LEEWAY_SECONDS
 SKEW = 20  # inside the leeway, with room for the seconds a loaded host takes between steps

@@ -30,20 +30,15 @@ from gatepass.errors import StoreUnavailable
 from gatepass.storage.sql.engine import create_engine
 from gatepass.storage.sql.users import SqlUserStore
 from tests.faults import flows
-from tests.faults.flows import App, Pair, serve_pair
+from tests.faults.flows import Pair, serve_pair
 from tests.faults.load import Action, Answer, Load, Outcome, tally
 from tests.faults.stores import PrivatePostgres, private_postgres
 from tests.live_server import scratch_postgres_and_redis
+from tests.oauth_client import App
 from tests.support import REDIS_URL
 
 USERS = 3
 WORKERS = 4
-BEFORE_SECONDS = 2.0
-OUTAGE_SECONDS = 3.0
-AFTER_SECONDS = 2.0
-RECOVERY_SECONDS = 30.0  # an upper bound for reconnecting; never a performance figure
-LOAD_CAP_SECONDS = 50.0  # the load stops earlier, when told; this only bounds a stuck test
-MAX_REQUESTS = 3000
 OAUTH_ACTIONS = ("code", "refresh", "client_credentials")
 
 
@@ -85,19 +80,11 @@ class World:
     picks: Iterator[int] = field(default_factory=lambda: iter(range(10**9)))
 
 
-async def _signed_up(pair: Pair, n: int) -> tuple[str, str]:
-    email = f"pg-fault-{n}-{time.monotonic_ns()}@example.com"
-    response = await flows.sign_up(pair.either(n), pair.issuer, email)
-    session = flows.session_of(response)
-    assert response.status_code == 303, (response.status_code, response.text[:300])
-    assert session
-    return session, email
-
-
 async def _prepare(pair: Pair) -> World:
     # No HTTP path creates clients: the CLI does, while the users sign up.
     registering = asyncio.create_task(asyncio.to_thread(flows.register, pair.a))
-    sessions = list(await asyncio.gather(*(_signed_up(pair, n) for n in range(USERS))))
+    signing_up = (flows.signed_up(pair, n, "pg-fault") for n in range(USERS))
+    sessions = list(await asyncio.gather(*signing_up))
     app = await registering
     world = World(pair, app, sessions, {w: [] for w in range(WORKERS)})
     for worker in range(WORKERS):
@@ -164,31 +151,6 @@ def _actions(world: World) -> dict[str, Action]:
     }
 
 
-async def _recovered(world: World) -> bool:
-    """Whether both processes answer a page that reads the database again."""
-    session, email = world.sessions[0]
-    deadline = time.monotonic() + RECOVERY_SECONDS
-    while time.monotonic() < deadline:
-        pages = [await flows.account_page(s.url, session) for s in world.pair.servers]
-        if all(flows.shows_account(p, email) for p in pages):
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
-def _unanswered_or_broken(outcomes: list[Outcome]) -> list[str]:
-    """Hangs, resets, 500s, 503s without Retry-After and leaked traces: never allowed."""
-    bad = []
-    for o in outcomes:
-        if o.status is None or (o.status >= 500 and o.status != 503):
-            bad.append(o.describe())
-        elif o.status == 503 and not (o.retry_after and int(o.retry_after) > 0):
-            bad.append(f"503 without Retry-After: {o.describe()}")
-        elif not flows.has_clean_body(o.body):
-            bad.append(f"leaked internals: {o.describe()}")
-    return bad
-
-
 def _failed_closed(o: Outcome) -> bool:
     """What a request may answer while the database is down: a 503 (the token endpoint's
     with the RFC 6749 error `temporarily_unavailable`), or for client_credentials, whose
@@ -217,27 +179,31 @@ async def test_postgres_killed_mid_load_fails_closed_recovers_and_leaves_nothing
         _actions(world),
         weights={"signup": 2, "login": 1, "page": 2, "code": 1, "refresh": 3},
         workers=WORKERS,
-        max_requests=MAX_REQUESTS,
+        max_requests=flows.MAX_REQUESTS,
     )
-    running = asyncio.create_task(load.run(LOAD_CAP_SECONDS))
+    running = asyncio.create_task(load.run(flows.LOAD_CAP_SECONDS))
     try:
-        await asyncio.sleep(BEFORE_SECONDS)
+        await asyncio.sleep(flows.BEFORE_SECONDS)
         stopping_at = time.monotonic()
         await asyncio.to_thread(postgres.stop, "immediate")
         down_at = time.monotonic()
-        await asyncio.sleep(OUTAGE_SECONDS)
+        await asyncio.sleep(flows.OUTAGE_SECONDS)
         starting_at = time.monotonic()
         await asyncio.to_thread(postgres.start)
-        assert await _recovered(world), "the processes did not recover by themselves"
+        # The account page reads the database: both processes use it again.
+        assert await flows.recovered(pair, *world.sessions[0]), (
+            "the processes did not recover by themselves"
+        )
         recovered_at = time.monotonic()
-        await asyncio.sleep(AFTER_SECONDS)
+        await asyncio.sleep(flows.AFTER_SECONDS)
     finally:
         load.stop()
         await running
 
     outcomes = load.outcomes
     summary = tally(outcomes)
-    assert not _unanswered_or_broken(outcomes), (_unanswered_or_broken(outcomes)[:5], summary)
+    broken = flows.unanswered_or_broken(outcomes)
+    assert not broken, (broken[:5], summary)
 
     before = load.ended_before(stopping_at)
     assert before

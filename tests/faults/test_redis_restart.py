@@ -27,21 +27,16 @@ from gatepass.resource.feeds import RedisRevocationFeed
 from gatepass.resource.revocations import RevocationSet, Verdict
 from gatepass.storage.backends import open_redis
 from tests.faults import flows
-from tests.faults.flows import App, Pair, serve_pair
+from tests.faults.flows import Pair, serve_pair
 from tests.faults.load import Action, Answer, Load, Outcome, tally
 from tests.faults.stores import PrivateRedis, private_redis
 from tests.live_server import scratch_postgres_and_redis
+from tests.oauth_client import App
 from tests.resource.feed_support import WAIT_SECONDS, eventually, facts_of
 from tests.support import POSTGRES_ADMIN_URL
 
 USERS = 4
 WORKERS = 4
-BEFORE_SECONDS = 2.0
-OUTAGE_SECONDS = 3.0
-AFTER_SECONDS = 2.0
-RECOVERY_SECONDS = 30.0  # an upper bound for reconnecting; never a performance figure
-LOAD_CAP_SECONDS = 50.0  # the load stops earlier, when told; this only bounds a stuck test
-MAX_REQUESTS = 3000
 
 
 @dataclass
@@ -56,15 +51,6 @@ class World:
     picks: Iterator[int] = field(default_factory=itertools.count)
 
 
-async def _signed_up(pair: Pair, n: int) -> tuple[str, str]:
-    email = f"redis-fault-{n}-{time.monotonic_ns()}@example.com"
-    response = await flows.sign_up(pair.either(n), pair.issuer, email)
-    session = flows.session_of(response)
-    assert response.status_code == 303, (response.status_code, response.text[:300])
-    assert session
-    return email, session
-
-
 async def _first_refresh_token(pair: Pair, app: App, session: str, n: int) -> dict[str, str]:
     response = await flows.authorization_code(pair.either(n), session, app)
     assert response.status_code == 200, response.text[:300]
@@ -74,12 +60,13 @@ async def _first_refresh_token(pair: Pair, app: App, session: str, n: int) -> di
 
 async def _prepare(pair: Pair) -> World:
     registering = asyncio.create_task(asyncio.to_thread(flows.register, pair.a))
-    signed_up = list(await asyncio.gather(*(_signed_up(pair, n) for n in range(USERS))))
+    signing_up = (flows.signed_up(pair, n, "redis-fault") for n in range(USERS))
+    signed_up = list(await asyncio.gather(*signing_up))
     app = await registering
-    users = [email for email, _ in signed_up]
-    sessions = {session: email for email, session in signed_up}
+    users = [email for _, email in signed_up]
+    sessions = dict(signed_up)
     chains = [
-        (await _first_refresh_token(pair, app, signed_up[w % USERS][1], w))["refresh_token"]
+        (await _first_refresh_token(pair, app, signed_up[w % USERS][0], w))["refresh_token"]
         for w in range(WORKERS)
     ]
     return World(pair, app, users, sessions, chains)
@@ -143,37 +130,6 @@ async def _revoked_grant(world: World, n: int) -> str:
     return tokens["access_token"]
 
 
-async def _recovered(world: World) -> bool:
-    """Whether both processes answer a session-checked page again, within the bound."""
-    session, email = next(iter(world.sessions.items()))
-
-    async def both() -> bool:
-        for server in world.pair.servers:
-            if not flows.shows_account(await flows.account_page(server.url, session), email):
-                return False
-        return True
-
-    deadline = time.monotonic() + RECOVERY_SECONDS
-    while time.monotonic() < deadline:
-        if await both():
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
-def _unanswered_or_broken(outcomes: list[Outcome]) -> list[str]:
-    """Hangs, resets, 500s, 503s without Retry-After and leaked traces: never allowed."""
-    bad = []
-    for o in outcomes:
-        if o.status is None or (o.status >= 500 and o.status != 503):
-            bad.append(o.describe())
-        elif o.status == 503 and not (o.retry_after and int(o.retry_after) > 0):
-            bad.append(f"503 without Retry-After: {o.describe()}")
-        elif not flows.has_clean_body(o.body):
-            bad.append(f"leaked internals: {o.describe()}")
-    return bad
-
-
 def _failed_closed(o: Outcome) -> bool:
     """What a request that needs Redis may answer while it is down."""
     if o.action == "page":
@@ -223,23 +179,26 @@ async def _outage(pair: Pair, redis: PrivateRedis, prefix: str) -> None:
         _actions(world),
         weights={"page": 4, "login": 2, "client_credentials": 2, "refresh": 2},
         workers=WORKERS,
-        max_requests=MAX_REQUESTS,
+        max_requests=flows.MAX_REQUESTS,
     )
     async with _verifier(redis, prefix) as revocations:
-        running = asyncio.create_task(load.run(LOAD_CAP_SECONDS))
+        running = asyncio.create_task(load.run(flows.LOAD_CAP_SECONDS))
         try:
-            await asyncio.sleep(BEFORE_SECONDS)
+            await asyncio.sleep(flows.BEFORE_SECONDS)
             revoked_before = await _revoked_grant(world, 0)
             stopping_at = time.monotonic()
             await asyncio.to_thread(redis.stop)
             down_at = time.monotonic()
-            await asyncio.sleep(OUTAGE_SECONDS)
+            await asyncio.sleep(flows.OUTAGE_SECONDS)
             starting_at = time.monotonic()
             await asyncio.to_thread(redis.start)
-            assert await _recovered(world), "the processes did not recover by themselves"
+            # The account page checks the session: both processes read Redis again.
+            assert await flows.recovered(pair, *next(iter(world.sessions.items()))), (
+                "the processes did not recover by themselves"
+            )
             recovered_at = time.monotonic()
             revoked_after = await _revoked_grant(world, 1)
-            await asyncio.sleep(AFTER_SECONDS)
+            await asyncio.sleep(flows.AFTER_SECONDS)
         finally:
             load.stop()
             await running
@@ -250,7 +209,8 @@ async def _outage(pair: Pair, redis: PrivateRedis, prefix: str) -> None:
 
     outcomes = load.outcomes
     summary = tally(outcomes)
-    assert not _unanswered_or_broken(outcomes), (_unanswered_or_broken(outcomes)[:5], summary)
+    broken = flows.unanswered_or_broken(outcomes)
+    assert not broken, (broken[:5], summary)
     assert all(map(_page_never_lies, outcomes)), summary
 
     before = load.ended_before(stopping_at)

@@ -29,7 +29,6 @@ import pytest
 
 from tests.faults.journeys import (
     MACHINE_SCOPE,
-    App,
     Balancer,
     Journeys,
     Ledger,
@@ -41,6 +40,7 @@ from tests.faults.journeys import (
 )
 from tests.faults.processes import STOP_SECONDS, Cluster, cluster
 from tests.faults.workload import user_load
+from tests.oauth_client import App
 
 USERS = 3
 MAX_ROUNDS = 40  # per user: the load stops when the restarts are done, at the latest here

@@ -5,9 +5,6 @@ Every process gets the same PostgreSQL database, Redis prefix, master key and is
 balancer; the test plays the balancer by naming the process each request goes to.
 """
 
-import base64
-import hashlib
-import json
 import secrets
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +12,14 @@ from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, c
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from tests import oauth_client
 from tests.live_server import LiveServer, live_server, scratch_postgres_and_redis
+from tests.oauth_client import App, authorization_request, code_exchange
 from tests.support import PASSWORD, POSTGRES_ADMIN_URL, REDIS_URL, SECRET_KEY, csrf_of
 
 SESSION_COOKIE = "gp_session"  # its name on a loopback http issuer (sessions/policy.py)
@@ -153,49 +152,22 @@ async def browser(processes: Processes, **cookies: str) -> AsyncIterator[Browser
         yield Browser(http, processes.issuer)
 
 
-@dataclass(frozen=True)
-class App:
-    """A confidential first-party client (no consent page) with a refresh token grant."""
-
-    client_id: str
-    secret: str
-
-    def basic(self) -> dict[str, str]:
-        raw = f"{self.client_id}:{self.secret}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-
-
-def register_app(server: LiveServer) -> App:
-    args = ["client", "create", f"scale-{secrets.token_hex(4)}", "--json", "--first-party"]
-    args += ["--redirect-uri", REDIRECT_URI, "--scope", "openid", "--scope", "offline_access"]
-    args += ["--grant-type", "authorization_code", "--grant-type", "refresh_token"]
-    created: dict[str, Any] = json.loads(server.cli(*args))
-    return App(created["client_id"], created["client_secret"])
+def register_app(server: LiveServer, *extra: str) -> App:
+    """A confidential first-party client (no consent page) with a refresh token grant;
+    `extra` are more `client create` options."""
+    scopes = ["openid", "offline_access"]
+    grant_types = ["authorization_code", "refresh_token"]
+    return oauth_client.register_app(server.cli, "scale", REDIRECT_URI, scopes, grant_types, *extra)
 
 
 async def app_tokens(browser: Browser, server: LiveServer, app: App) -> dict[str, Any]:
     """The signed-in browser authorizes `app` at `server`, which redeems the code there:
     the token response (access, refresh and id token)."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    query = {
-        "response_type": "code",
-        "client_id": app.client_id,
-        "redirect_uri": REDIRECT_URI,
-        "scope": "openid offline_access",
-        "state": "s",
-        "code_challenge": challenge.decode().rstrip("="),
-        "code_challenge_method": "S256",
-    }
-    landed = await browser.get(server, "/authorize?" + urlencode(query))
+    verifier, path = authorization_request(app.client_id, REDIRECT_URI, state="s")
+    landed = await browser.get(server, path)
     assert landed.status_code == 303, landed.text
     [code] = parse_qs(urlsplit(landed.headers["location"]).query)["code"]
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-    }
+    form = code_exchange(code, verifier, REDIRECT_URI)
     tokens = await browser.http.post(server.url + "/token", data=form, headers=app.basic())
     assert tokens.status_code == 200, tokens.text
     body: dict[str, Any] = tokens.json()

@@ -37,11 +37,11 @@ from gatepass.resource import (
     TokenVerifier,
 )
 from tests.live_server import LiveServer
+from tests.oauth_client import App
 from tests.scale.processes import (
     HTTP_SECONDS,
     JWKS_MAX_AGE,
     KEY_REFRESH_SECONDS,
-    App,
     Browser,
     Processes,
     app_tokens,

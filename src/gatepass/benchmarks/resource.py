@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from gatepass.benchmarks import endpoint, grants, propagation, under_load, verify_rates
-from gatepass.benchmarks.environment import USERS, Stack
+from gatepass.benchmarks.environment import Stack
 from gatepass.benchmarks.server import live_server
 from gatepass.benchmarks.tokens import Timing
 from gatepass.clock import SystemClock
@@ -80,7 +80,9 @@ async def _under_login_load(
     async with live_server(stack.settings, workdir, "under-load", extra=extra) as server:
         settings = replace(stack.settings, issuer=server.url)
         pairs = await verify_rates.issued_tokens(settings, ring, settings.access_token_alg)
-        emails = [f"user{n}@bench.example" for n in range(USERS)]
+        # The stack's own users (their password is the bench's), whoever seeded them.
+        found = [await stack.backends.users.get(user_id) for user_id in stack.user_ids]
+        emails = [user.email for user in found if user is not None]
         return await under_load.latencies(
             settings, server, [token for token, _ in pairs], emails, os.cpu_count() or 1, seconds
         )

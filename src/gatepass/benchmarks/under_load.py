@@ -2,21 +2,23 @@
 and a resource server's token check, each sampled at a steady pace, first on a quiet
 machine, then while concurrent logins keep every core hashing argon2id.
 
-    bench process                                   gatepass serve (one worker)
+    login storm (a process of its own)              gatepass serve (one worker)
       2 x cores login tasks, back to back:
         GET /login, POST /login (right password) ──► argon2id verify, off the event loop
+    bench process (otherwise idle)
       every PACE: GET /jwks.json, timed ───────────► the precomputed document
-      every PACE: TokenVerifier.verify, timed        (here: a new token each time, its
-                                                     keys fetched from the server)
+      every PACE: TokenVerifier.verify, timed        (a new token each time, its keys
+                                                     fetched from the server)
 
 A sample is timed from the moment it was due, so a late start (the event loop of either
-process held up) counts against it. The logins run in this process too, so the verify
-figure includes what a resource server sharing its cores with an identity server under
-a login storm would see.
+process held up) counts against it. The sampling process is a resource server sharing
+the cores with an identity server under a login storm: what its requests would see.
 """
 
 import asyncio
+import json
 import re
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,6 +32,8 @@ from gatepass.config import Settings
 from gatepass.resource import JwksCache, TokenVerifier
 
 PACE_SECONDS = 0.01
+WARM_SECONDS = 1.0  # the storm running before the loaded phase is sampled
+STORM = (sys.executable, "-m", "gatepass.benchmarks.under_load")
 BOUND_MS = 20.0  # issue 8: p99 under 20 ms while logins saturate
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 Sample = Callable[[int], Awaitable[None]]
@@ -136,26 +140,57 @@ async def latencies(
             return {"jwks": _figures(documents), "verify": _figures(checks)}
 
         quiet = await both()
-        logins = _Logins(server.url, emails, 2 * cores)
-        logins.start()
-        began = time.perf_counter()
+        tasks, lasting = 2 * cores, WARM_SECONDS + seconds + 0.5
+        storm = await asyncio.create_subprocess_exec(
+            *STORM,
+            *(server.url, str(tasks), str(lasting), *emails),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         try:
-            await asyncio.sleep(min(1.0, seconds))  # the hashing threads busy first
+            assert storm.stdout is not None
+            if not await asyncio.wait_for(storm.stdout.readline(), 30):
+                raise BenchError("the login storm did not start")
+            await asyncio.sleep(WARM_SECONDS)  # the hashing threads busy first
             loaded = await both()
+            tally = json.loads(await asyncio.wait_for(storm.stdout.read(), lasting + 30))
         finally:
-            await logins.stop()
-        elapsed = time.perf_counter() - began
-    if logins.ok == 0:
+            if storm.returncode is None:
+                storm.kill()
+            await storm.wait()
+    if tally["ok"] == 0:
         raise BenchError("no login succeeded during the login load")
     return {
         "quiet": quiet,
         "loaded": loaded
         | {
-            "login_tasks": 2 * cores,
-            "logins": logins.ok,
-            "login_failures": logins.failed,
-            "logins_per_second": logins.ok / elapsed,
+            "login_tasks": tasks,
+            "logins": tally["ok"],
+            "login_failures": tally["failed"],
+            "logins_per_second": tally["ok"] / tally["seconds"],
         },
         "pace_ms": PACE_SECONDS * 1000,
         "bound_ms": BOUND_MS,
     }
+
+
+async def _storm(url: str, emails: list[str], tasks: int, seconds: float) -> dict[str, Any]:
+    logins = _Logins(url, emails, tasks)
+    began = time.perf_counter()
+    logins.start()
+    print("started", flush=True)  # the parent waits for this line
+    await asyncio.sleep(seconds)
+    await logins.stop()
+    return {"ok": logins.ok, "failed": logins.failed, "seconds": time.perf_counter() - began}
+
+
+def main() -> None:
+    """The login storm: `python -m gatepass.benchmarks.under_load URL TASKS SECONDS EMAIL...`
+    prints "started", then its tally as JSON."""
+    url, tasks, seconds, *emails = sys.argv[1:]
+    print(json.dumps(asyncio.run(_storm(url, emails, int(tasks), float(seconds)))))
+
+
+if __name__ == "__main__":
+    main()
