@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -138,3 +139,19 @@ async def sign_up(
 
 async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
     return await post_form(client, "/login", {"email": email, "password": password})
+
+
+async def assert_scratch_removed(redis_prefix: str, database: str) -> None:
+    """Nothing left of a run's scratch stores: no key under its Redis prefix, no database."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        left = [key async for key in client.scan_iter(match=f"{redis_prefix}*")]
+    finally:
+        await client.aclose()
+    assert left == []
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        query = "SELECT count(*) FROM pg_database WHERE datname = $1"
+        assert await conn.fetchval(query, database) == 0
+    finally:
+        await conn.close()

@@ -11,13 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from redis.asyncio import Redis
 
 from gatepass.benchmarks import output, peers, summary
 from gatepass.benchmarks.workload import Throughput
-from tests.support import POSTGRES_ADMIN_URL, REDIS_URL
+from tests.support import POSTGRES_ADMIN_URL, REDIS_URL, assert_scratch_removed
 
 KEYS = {"name", "value", "unit", "baseline", "baseline_value", "ratio", "goal"}
 COMMAND = "import sys; from gatepass.cli import main; sys.exit(main())"
@@ -144,20 +142,9 @@ async def test_nothing_is_left_in_redis_or_postgresql(
     run: tuple[dict[str, Any], Path, str],
 ) -> None:
     scratch = run[0]["machine"]["scratch"]
-    client = Redis.from_url(REDIS_URL)
-    try:
-        assert scratch["redis_prefix"].startswith("gpbench:")
-        left = [key async for key in client.scan_iter(match=f"{scratch['redis_prefix']}*")]
-    finally:
-        await client.aclose()
-    assert left == []
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        name = scratch["postgres_database"]
-        assert name.startswith("gatepass_bench_")
-        assert await conn.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name) == 0
-    finally:
-        await conn.close()
+    assert scratch["redis_prefix"].startswith("gpbench:")
+    assert scratch["postgres_database"].startswith("gatepass_bench_")
+    await assert_scratch_removed(scratch["redis_prefix"], scratch["postgres_database"])
 
 
 @pytest.mark.parametrize(

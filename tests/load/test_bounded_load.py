@@ -12,11 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from redis.asyncio import Redis
 
-from tests.support import POSTGRES_ADMIN_URL, REDIS_URL
+from tests.support import POSTGRES_ADMIN_URL, REDIS_URL, assert_scratch_removed
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 REQUEST_TYPES = {
@@ -95,17 +93,6 @@ def test_the_scratch_directory_is_gone(run: tuple[dict[str, Any], str]) -> None:
 
 async def test_nothing_is_left_in_redis_or_postgresql(run: tuple[dict[str, Any], str]) -> None:
     scratch = run[0]["scratch"]
-    client = Redis.from_url(REDIS_URL)
-    try:
-        assert scratch["redis_prefix"].startswith("gpload:")
-        left = [key async for key in client.scan_iter(match=f"{scratch['redis_prefix']}*")]
-    finally:
-        await client.aclose()
-    assert left == []
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        name = scratch["database"]
-        assert name.startswith("gatepass_load_")
-        assert await conn.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name) == 0
-    finally:
-        await conn.close()
+    assert scratch["redis_prefix"].startswith("gpload:")
+    assert scratch["database"].startswith("gatepass_load_")
+    await assert_scratch_removed(scratch["redis_prefix"], scratch["database"])
