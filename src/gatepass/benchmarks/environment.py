@@ -95,7 +95,9 @@ class Targets:
     @property
     def backends(self) -> tuple[str, ...]:
         """ "sqlite" always (embedded, costs nothing), then what the settings configure;
-        "redis" keeps sessions and codes in Redis and the records in the run's SQLite."""
+        "redis" keeps sessions, codes and throttles in Redis and the records in the run's
+        PostgreSQL database when there is one (as the configured server would), else in
+        its SQLite."""
         names = ["sqlite"]
         if self.postgres_url is not None:
             names.append("postgres")
@@ -135,13 +137,18 @@ async def delete_prefix(client: RedisClient, prefix: str) -> int:
     return len(keys)
 
 
+def email(stack_name: str, n: int) -> str:
+    """The address of the stack's n-th user: stacks may share a database."""
+    return f"user{n}@{stack_name}.bench.example"
+
+
 async def _seed(name: str, settings: Settings, backends: Backends, hasher: PasswordHasher) -> Stack:
     """USERS users with SESSIONS_PER_USER sessions each, started by SessionManager.start."""
     manager = manager_for(settings, backends)
     password_hash = hasher.hash_sync(PASSWORD)  # one hash for all: sign-up is not measured
     now = time.time()
     users = [
-        User(str(uuid.uuid4()), f"user{n}@bench.example", "", password_hash, False, now, now)
+        User(str(uuid.uuid4()), email(name, n), "", password_hash, False, now, now)
         for n in range(USERS)
     ]
     stack = Stack(name, settings, backends, manager, hasher, [u.id for u in users], [], [])
@@ -163,7 +170,7 @@ async def _seed(name: str, settings: Settings, backends: Backends, hasher: Passw
 @asynccontextmanager
 async def open_stack(name: str, targets: Targets) -> AsyncIterator[Stack]:
     """Open one backend with gatepass's own `open_backends` and seed the workload."""
-    database_url = targets.postgres_url if name == "postgres" else None
+    database_url = targets.postgres_url if name in ("postgres", "redis") else None
     settings = Settings(
         database_url=database_url or f"sqlite:///{targets.workdir}/{name}.db",
         redis_url=targets.redis_url if name == "redis" else None,

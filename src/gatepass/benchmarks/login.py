@@ -15,7 +15,14 @@ from typing import Any
 import argon2
 
 from gatepass.accounts.service import Accounts
-from gatepass.benchmarks.environment import ADDRESS, PASSWORD, USER_AGENT, Stack, argon2_parameters
+from gatepass.benchmarks.environment import (
+    ADDRESS,
+    PASSWORD,
+    USER_AGENT,
+    Stack,
+    argon2_parameters,
+    email,
+)
 from gatepass.benchmarks.tokens import Timing
 from gatepass.benchmarks.workload import Operation, interleaved
 from gatepass.clock import SystemClock
@@ -63,13 +70,13 @@ async def login_cost(stack: Stack, rounds: int) -> dict[str, Any]:
     accounts = Accounts(stack.backends.users, stack.hasher, SystemClock())
     hasher = raw_hasher(stack.settings)
     encoded = hasher.hash(PASSWORD)
-    email = "user0@bench.example"
+    address = email(stack.name, 0)
     verify_ms, authenticate_ms, start_ms = [], [], []
     for n in range(rounds + 1):  # round 0 warms up: connections open, statements cached
         began = time.perf_counter()
         hasher.verify(encoded, PASSWORD)
         verified = time.perf_counter()
-        user = await accounts.authenticate(email, PASSWORD)
+        user = await accounts.authenticate(address, PASSWORD)
         authenticated = time.perf_counter()
         assert user is not None
         await stack.manager.start(user.id, ADDRESS, USER_AGENT)
@@ -115,7 +122,7 @@ async def login_throughput(stack: Stack, timing: Timing) -> dict[str, Any]:
         raw_hasher(stack.settings),
         Accounts(stack.backends.users, stack.hasher, SystemClock()),
     )
-    emails = [f"user{n}@bench.example" for n in range(len(stack.user_ids))]
+    emails = [email(stack.name, n) for n in range(len(stack.user_ids))]
     with ThreadPoolExecutor(max_workers=cores) as pool:
         run = await interleaved(
             [_authenticate(accounts, emails), _raw_on_cores(hasher, hasher.hash(PASSWORD), pool)],

@@ -39,6 +39,7 @@ def _clean(value: Any) -> Any:
 def document(raw: dict[str, Any], results: list[Result]) -> dict[str, Any]:
     """The --json object: the machine, then every result (NaN becomes null)."""
     machine = {**raw["machine"], "backends": raw["backends"], "versions": raw["versions"]}
+    machine["deployment"] = raw.get("deployment")  # the stack of the issuing figures
     machine["scratch"] = raw["scratch"]
     machine["peer"] = {k: v for k, v in raw["peer"].items() if k != "directory"}
     return {
@@ -104,11 +105,17 @@ def _row(entry: Result) -> tuple[str, ...]:
 HEADER = ("name", "value", "unit", "baseline", "baseline value", "ratio", "goal")
 
 
+def _deployment(raw: dict[str, Any]) -> str:
+    stores = {"redis": "the SQL database and Redis", "postgres": "PostgreSQL", "sqlite": "SQLite"}
+    name = raw.get("deployment")
+    return f"server figures on {stores.get(name, name)}" if name else "no server figures"
+
+
 def text(raw: dict[str, Any], results: list[Result]) -> str:
     m = raw["machine"]
     lines = [
         f"gatepass bench ({m['mode']}, {m.get('seconds')} s): {m['cpus']} CPUs, load "
-        f"{m['load_average']}, backends {', '.join(raw['backends'])}",
+        f"{m['load_average']}, backends {', '.join(raw['backends'])}; {_deployment(raw)}",
         NOTE,
     ]
     for heading, entries in _grouped(results):
@@ -158,7 +165,7 @@ def write_report(out: Path, raw: dict[str, Any], results: list[Result]) -> list[
         f"{m['mode']} mode, {m.get('seconds')} s; {m['cpus']} CPUs, load average "
         f"{m['load_average']} at the start; "
         f"{m['platform']}; Python {m['python']}; gatepass {m['gatepass']}; backends "
-        f"{', '.join(raw['backends'])}; {_versions(raw)}.",
+        f"{', '.join(raw['backends'])}; {_versions(raw)}; {_deployment(raw)}.",
         "",
         NOTE,
         f"Units where lower is better: {', '.join(sorted(LOWER_IS_BETTER))}.",

@@ -2,8 +2,10 @@
 
     services(settings)  the run's own SQLite file, PostgreSQL database, Redis prefix
     per backend         session check beside the raw read, login, session revocation
-    primary SQL         wire sizes, concurrent logins, the token endpoint per algorithm
-                        beside oidc-provider, discovery and JWKS, 1 -> N worker processes
+    deployment          the last of sqlite, postgres, redis configured: the stores the
+                        configured `gatepass serve` would use. Wire sizes, concurrent
+                        logins, the token endpoint per algorithm beside oidc-provider,
+                        discovery and JWKS, 1 -> N worker processes
     redis               the resource toolkit (verify per algorithm, protected endpoint,
                         revocation propagation), live sessions 10^3 -> 10^6
     full mode           also the issue/verify rates of AccessTokens beside joserfc/PyJWT
@@ -244,12 +246,13 @@ async def run(mode: Mode, configured: Settings, progress: Progress) -> dict[str,
             "redis_prefix": targets.prefix if targets.redis_url else None,
         }
         raw["peer"] = await _peer(targets, progress)
-        primary = "postgres" if "postgres" in targets.backends else "sqlite"
+        deployment = targets.backends[-1]  # what `gatepass serve` on these settings runs
+        raw["deployment"] = deployment
         for name in targets.backends:
             async with open_stack(name, targets) as stack:
                 raw["versions"] |= await _versions(stack)
                 await _backend(stack, mode, raw, progress)
-                if name == primary:
+                if name == deployment:
                     await _issuing(stack, targets, mode, raw, progress)
                 if name == "redis":
                     await _redis(stack, targets, mode, raw, progress)

@@ -1,8 +1,11 @@
 """Password hashing: argon2id with at least OWASP's parameters, off the event loop."""
 
 import asyncio
+import os
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -69,7 +72,21 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         # argon2-cffi releases the GIL, so a worker thread keeps the loop serving.
-        return await asyncio.to_thread(self.hash_sync, password)
+        return await asyncio.get_running_loop().run_in_executor(
+            _hashing_threads(), self.hash_sync, password
+        )
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self.verify_sync, password_hash, password)
+        return await asyncio.get_running_loop().run_in_executor(
+            _hashing_threads(), self.verify_sync, password_hash, password
+        )
+
+
+@cache
+def _hashing_threads() -> ThreadPoolExecutor:
+    """One thread per usable core, for the whole process. A hash is pure CPU: more hashes
+    at once than cores only share the cores, so every login in a burst would finish late;
+    queued, the first ones finish at full speed. It also leaves asyncio's default executor
+    (DNS, files) free during a login storm."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return ThreadPoolExecutor(max_workers=cores or 1, thread_name_prefix="argon2")

@@ -64,14 +64,14 @@ class SqlClientStore(SqlStore):
             raise DuplicateClient(client.client_id) from None
 
     async def get(self, client_id: str) -> Client | None:
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             query = select(clients).where(clients.c.client_id == client_id)
             row = (await conn.execute(query)).first()
         return _client(row) if row is not None else None
 
     async def list_all(self, limit: int = 1000) -> list[Client]:
         order = (clients.c.created_at, clients.c.client_id)
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             rows = await conn.execute(select(clients).order_by(*order).limit(limit))
         return [_client(row) for row in rows]
 

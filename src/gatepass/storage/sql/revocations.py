@@ -80,14 +80,14 @@ class SqlRevocationStore(SqlStore):
                 for kind, value in keys
             )
         )
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             rows = await conn.execute(
                 select(*_COLUMNS).where(wanted, revocations.c.expires_at > now)
             )
             return [_event(row) for row in rows]
 
     async def since(self, cursor: int, limit: int) -> list[RevocationEvent]:
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             rows = await conn.execute(
                 select(*_COLUMNS)
                 .where(revocations.c.seq > cursor)

@@ -77,7 +77,7 @@ class SqlSessionStore(SqlStore):
             .where(sessions.c.user_id == user_id, sessions.c.idle_expires_at > now)
             .order_by(sessions.c.created_at)
         )
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             rows = await conn.execute(statement)
         return [_session(row) for row in rows]
 

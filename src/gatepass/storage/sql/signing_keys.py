@@ -48,7 +48,7 @@ class SqlSigningKeyStore(SqlStore):
 
     async def list_all(self) -> list[StoredSigningKey]:
         query = select(signing_keys).order_by(signing_keys.c.created_at, signing_keys.c.kid)
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             rows = await conn.execute(query)
         return [_key(row) for row in rows]
 

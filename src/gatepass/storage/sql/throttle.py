@@ -58,7 +58,7 @@ class SqlThrottleStore(SqlStore):
             .order_by(throttle_hits.c.at)
         )
         times: dict[str, list[float]] = {key: [] for key in keys}
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             for row in await conn.execute(query):
                 times[row.key].append(row.at)
         return [window_count(times[key], limit, window_seconds, now) for key, limit in limits]

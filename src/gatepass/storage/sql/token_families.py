@@ -81,7 +81,7 @@ class SqlTokenFamilyStore(SqlStore):
                 )
 
     async def get(self, family_id: str) -> TokenFamily | None:
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             row = (
                 await conn.execute(select(token_families).where(token_families.c.id == family_id))
             ).first()
@@ -93,7 +93,7 @@ class SqlTokenFamilyStore(SqlStore):
             .join(refresh_tokens, refresh_tokens.c.family_id == token_families.c.id)
             .where(refresh_tokens.c.digest == refresh_digest)
         )
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             row = (await conn.execute(query)).first()
         return Presented(_family(row), row.presented_generation) if row is not None else None
 
@@ -140,7 +140,7 @@ class SqlTokenFamilyStore(SqlStore):
             .where(token_families.c.user_id == user_id, _live(now))
             .order_by(token_families.c.last_used_at.desc(), token_families.c.id)
         )
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             rows = (await conn.execute(query)).all()
         return [_family(row) for row in rows]
 

@@ -51,7 +51,7 @@ class SqlUserStore(SqlStore):
         return await self._one(users.c.email == email)
 
     async def _one(self, where: Any) -> User | None:
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             row = (await conn.execute(select(users).where(where))).first()
         return _user(row) if row is not None else None
 
@@ -89,6 +89,6 @@ class SqlUserStore(SqlStore):
         return result.rowcount > 0
 
     async def list_all(self, limit: int = 1000) -> list[User]:
-        async with self._transaction() as conn:
+        async with self._read() as conn:
             rows = await conn.execute(select(users).order_by(users.c.created_at).limit(limit))
         return [_user(row) for row in rows]
