@@ -31,8 +31,9 @@ class ThrottleStore(Protocol):
     the rest: N concurrent hits raise the count by exactly N. `retry_after_seconds`
     is how long until an attempt would again be within `limit`. After
     `clear(key)` the count starts from zero. `peek(limits, now, window_seconds)` counts,
-    for each (key, limit) of `limits` and in one round trip, the attempts in the window
-    without recording one: the count `hit` would report, less the attempt it adds.
+    for each (key, limit) of `limits` and without a round trip per key, the attempts in
+    the window without recording one: the count `hit` would report, less the attempt it
+    adds.
     """
 
     async def hit(self, key: str, now: float, window_seconds: int, limit: int) -> WindowCount: ...

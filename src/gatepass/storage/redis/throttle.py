@@ -31,6 +31,11 @@ class RedisThrottleStore(RedisStore):
         self, limits: Sequence[tuple[str, int]], now: float, window_seconds: int
     ) -> list[WindowCount]:
         since = f"({now - window_seconds}"
+        # A key lives only while an attempt is in its window (EXPIRE in `hit`), and most
+        # callers have none: one EXISTS answers them at two thirds of a pipeline's cost.
+        async with self._guard():
+            if not await self._redis.exists(*(self._key(key) for key, _ in limits)):
+                return [window_count([], limit, window_seconds, now) for _, limit in limits]
         async with self._guard(), self._redis.pipeline(transaction=False) as pipe:
             for key, _ in limits:
                 pipe.zrangebyscore(self._key(key), since, "+inf", withscores=True)
