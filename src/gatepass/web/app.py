@@ -6,7 +6,7 @@ import functools
 import gc
 import ipaddress
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp
 
 from gatepass.accounts.lifecycle import AccountLifecycle
 from gatepass.accounts.links import AccountLinks
@@ -72,7 +73,7 @@ from gatepass.tokens.signing import KeySource
 from gatepass.web import error_pages
 from gatepass.web.metrics import MetricsMiddleware
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
-from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware
+from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware, security_headers
 from gatepass.web.middleware.static_documents import StaticDocumentsMiddleware
 from gatepass.web.routes import (
     account,
@@ -366,7 +367,7 @@ def create_app(
         **discovery.documents(discovery_document(settings)),
         **jwks.documents(settings),
     }
-    app = Starlette(
+    app = _Gatepass(
         # Starlette tries routes in order: the back-channel endpoints that clients and
         # APIs call most come first (no path of theirs overlaps a page's).
         routes=[
@@ -396,15 +397,30 @@ def create_app(
         middleware=[
             Middleware(MetricsMiddleware),
             Middleware(SecurityHeadersMiddleware, https=settings.is_https),
-            Middleware(StaticDocumentsMiddleware, documents=static_documents),
             Middleware(RequestLimitsMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers=error_pages.HANDLERS,
         lifespan=lifespan,
     )
+    app.front = functools.partial(
+        StaticDocumentsMiddleware,
+        documents=static_documents,
+        headers=security_headers(settings.is_https),
+    )
     # No automatic 307 to a slash-terminated twin (RFC 9700 §4.12 wants 303 or none).
     app.router.redirect_slashes = False
     return app
+
+
+class _Gatepass(Starlette):
+    """Starlette with `front` around its whole middleware stack, error handling included:
+    the static documents are answered there (middleware/static_documents.py)."""
+
+    front: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.front is None else self.front(stack)
 
 
 async def _sweep_forever(backends: Backends, clock: Clock) -> None:

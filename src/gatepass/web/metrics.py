@@ -71,12 +71,17 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            route = scope.get("route")
-            label = getattr(route, "path", None) or UNMATCHED
-            method = scope["method"] if scope["method"] in METHODS else "other"
-            counter, timer = _children(label, method, status)
-            counter.inc()
-            timer.observe(time.perf_counter() - started)
+            record(scope, status, started)
+
+
+def record(scope: Scope, status: int, started: float) -> None:
+    """Count an answer and its time since `started` (time.perf_counter()), under the
+    template of the route that matched (scope["route"])."""
+    label = getattr(scope.get("route"), "path", None) or UNMATCHED
+    method = scope["method"] if scope["method"] in METHODS else "other"
+    counter, timer = _children(label, method, status)
+    counter.inc()
+    timer.observe(time.perf_counter() - started)
 
 
 @functools.lru_cache(maxsize=4096)

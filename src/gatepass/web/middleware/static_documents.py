@@ -5,10 +5,12 @@ Every client and resource server fetches these, and they are the same bytes for 
 and response objects cost more than such an answer itself, so a GET or HEAD of one of
 these paths is answered here from precomputed headers and a body rendered once per
 change (routes/discovery.py, routes/jwks.py); any other method goes on to the router,
-which answers 405. The security headers and the metrics still apply: this sits inside
-those middlewares.
+which answers 405. This is the outermost layer (web/app.py): it adds the security headers
+and counts its answers in the metrics itself, which costs less than passing through the
+middlewares that do so for every other answer.
 """
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gatepass.errors import StoreUnavailable
+from gatepass.web import metrics
 
 Body = Callable[[Scope], Awaitable[bytes]]  # the document's current bytes
 
@@ -48,9 +50,17 @@ class Document:
 
 
 class StaticDocumentsMiddleware:
-    def __init__(self, app: ASGIApp, *, documents: Mapping[str, Document]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        documents: Mapping[str, Document],
+        headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        """`headers`: what every answer of the server carries (the security headers)."""
         self.app = app
         self.documents = dict(documents)
+        self.headers = headers
         # Named as the router names its matches (scope["route"]), for the metrics' labels.
         self.routes = {path: document.route(path) for path, document in documents.items()}
 
@@ -59,19 +69,21 @@ class StaticDocumentsMiddleware:
         if document is None or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         try:
             body = await document.body(scope)
-        except StoreUnavailable:
-            # Out here no exception handler renders the 503 (SECURITY.md decision 3): the
-            # router's twin of this route asks again, inside them.
+        except Exception:
+            # Out here no exception handler renders the 503 (SECURITY.md decision 3), nor
+            # a 500: the router's twin of this route asks again, inside them.
             await self.app(scope, receive, send)
             return
         scope["route"] = self.routes[scope["path"]]
         start = {"type": "http.response.start", "status": 200}
-        await send({**start, "headers": document.headers(len(body))})
+        await send({**start, "headers": [*document.headers(len(body)), *self.headers]})
         await send(
             {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
         )
+        metrics.record(scope, 200, started)
 
 
 def _text(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
