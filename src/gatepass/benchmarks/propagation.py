@@ -1,7 +1,7 @@
 """Revocation propagation: from the bench's `POST /revoke` to the first refusal of the token
 by a verifier in another process, one revocation at a time.
 
-    bench process               gatepass serve (SQLite + Redis)    verifier process
+    bench process               gatepass serve (SQL + Redis)       verifier process
       t0 = monotonic()            client auth, the token's owner     (revocation_watch.py)
       POST /revoke token=... ───► record in SQL, then MULTI:  ──► Redis ──► RedisRevocationFeed
       ◄── 200                       PUBLISH + XADD                          RevocationSet.add
