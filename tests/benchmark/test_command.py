@@ -46,6 +46,8 @@ def test_stdout_is_exactly_one_json_object_of_machine_and_results(
     assert set(document) == {"machine", "results"}
     assert document["machine"]["mode"] == "smoke"
     assert document["machine"]["backends"] == ["sqlite", "postgres", "redis"]
+    # Issuing is measured on what `gatepass serve` runs with these settings: both stores.
+    assert document["machine"]["deployment"] == "redis"
     assert document["results"]
     assert all(set(r) == KEYS for r in document["results"])
     names = [r["name"] for r in document["results"]]

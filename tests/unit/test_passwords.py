@@ -1,6 +1,9 @@
 """Password hashing (crypto/passwords.py): argon2id at OWASP parameters or above."""
 
+import asyncio
+import os
 import re
+import threading
 import unicodedata
 
 import pytest
@@ -129,3 +132,31 @@ async def test_the_async_recipes_hash_and_verify_off_the_event_loop(
     password_hash = await hasher.hash(PASSWORD)
     assert await hasher.verify(password_hash, PASSWORD) is True
     assert await hasher.verify(password_hash, PASSWORD.upper()) is False
+
+
+async def test_hashes_run_on_one_thread_per_core_at_most(stored: str) -> None:
+    """A burst of logins queues for the cores (crypto/passwords.py `_hashing_threads`)
+    rather than sharing them, and leaves asyncio's default executor alone."""
+    seen: list[str] = []
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    class Watched(PasswordHasher):
+        def verify_sync(self, password_hash: str | None, password: str) -> bool:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+                seen.append(threading.current_thread().name)
+            try:
+                return super().verify_sync(password_hash, password)
+            finally:
+                with lock:
+                    running -= 1
+
+    cores = len(os.sched_getaffinity(0))
+    watched = Watched(OWASP)
+    verdicts = await asyncio.gather(*(watched.verify(stored, PASSWORD) for _ in range(4 * cores)))
+    assert all(verdicts)
+    assert 1 <= most <= cores
+    assert all(name.startswith("argon2") for name in seen)
