@@ -82,6 +82,7 @@ def test_ratios_are_ours_over_the_baseline_inverted_where_lower_is_better(
     [
         ("session_check_redis_c2", 0.8),
         ("redis_session_record_bytes", 1.0),
+        ("redis_bytes_per_session_with_index", 1.0),
         ("verify_uncached_ES256_vs_raw", 0.9),
         ("verify_uncached_RS256_vs_raw", 0.75),
         ("verify_cached_EdDSA_vs_raw", 20.0),

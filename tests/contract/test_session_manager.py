@@ -234,10 +234,29 @@ async def test_end_by_id_without_a_user_ends_any_session(
     assert await manager.resume(adas.secret) is None
 
 
-async def test_start_keeps_a_long_user_agent_to_256_characters(
+async def test_a_session_keeps_a_device_label_not_the_user_agent_header(
     manager: SessionManager, new_user: NewUser
 ) -> None:
-    user_id = await new_user()
-    await manager.start(user_id, ADDRESS, "A" * 5000)
-    [listed] = await manager.list_for_user(user_id)
-    assert listed.user_agent == "A" * 256
+    """sessions/devices.py: the browser and system a person recognises; a header nothing
+    can place is kept as sent, cut to 40 characters (the audit log keeps the header)."""
+    chrome = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/126.0.0.0 Safari/537.36"
+    )
+    iphone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+    )
+    labels = []
+    for header in (chrome, iphone, "AdaPhone/1.0", "A" * 5000, ""):
+        user_id = await new_user()  # one each: MAX_PER_USER would evict the first ones
+        await manager.start(user_id, ADDRESS, header)
+        [listed] = await manager.list_for_user(user_id)
+        labels.append(listed.user_agent)
+    assert labels == [
+        "Chrome 126 on Windows",
+        "Mobile Safari 17 on iOS",
+        "AdaPhone/1.0",
+        "A" * 40,
+        "",
+    ]

@@ -11,8 +11,9 @@ from typing import Protocol
 
 from gatepass.clock import Clock
 from gatepass.crypto.secrets import derive, digest, looks_like_secret, new_secret
+from gatepass.sessions.devices import device_label
 from gatepass.sessions.model import PASSWORD_AMR, Session
-from gatepass.sessions.policy import MAX_USER_AGENT_LENGTH, SessionPolicy
+from gatepass.sessions.policy import SessionPolicy
 from gatepass.sessions.store import SessionStore
 
 CSRF_PURPOSE = "gatepass csrf v1"
@@ -72,7 +73,7 @@ class SessionManager:
             last_seen_at=now,
             absolute_expires_at=now + self._policy.absolute_seconds,
             address=address,
-            user_agent=user_agent[:MAX_USER_AGENT_LENGTH],
+            user_agent=device_label(user_agent),
             amr=amr,
             idp=idp,
         )
