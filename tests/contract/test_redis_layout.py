@@ -13,6 +13,7 @@ from gatepass.storage.backends import Backends
 pytestmark = pytest.mark.parametrize("backend", ["redis"])
 
 MAX_SESSION_KEY_BYTES = 300
+MAX_INDEX_ENTRY_BYTES = 120  # a hashtable entry costs 260 with the User-Agent header
 BROWSER = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0 " * 3
@@ -136,3 +137,38 @@ async def test_a_hot_record_of_three_fields_is_read_as_a_password_login(
     old = await manager.resume(started.secret)
     assert old is not None
     assert (old.user_id, old.amr, old.idp) == ("user-3", ("pwd",), None)
+
+
+async def test_a_session_adds_a_compact_entry_to_its_users_index(
+    manager: SessionManager, redis: Redis, settings: Settings
+) -> None:
+    """With its record (above), a session's entry in the user's index is what it costs
+    (issue 8's budget: 300 bytes for both). A device label and no times keep the index
+    in Redis's compact encoding, where an entry costs about its own bytes."""
+    user_id = "3f8e2c1a-9b7d-4e6f-8a5b-1c2d3e4f5a6b"
+    index = f"{settings.redis_prefix}u:{user_id}"
+    sizes = []
+    for _ in range(2):
+        for _ in range(3):
+            await manager.start(user_id, "203.0.113.7", BROWSER)
+        sizes.append(await redis.memory_usage(index, samples=0))
+    assert await redis.object("encoding", index) == b"listpack"
+    first, second = sizes
+    assert first is not None
+    assert second is not None
+    assert (second - first) / 3 <= MAX_INDEX_ENTRY_BYTES
+
+
+async def test_an_index_entry_written_with_its_times_still_lists(
+    manager: SessionManager, redis: Redis, settings: Settings
+) -> None:
+    """Index entries of earlier versions began with the times: still read (address and
+    user agent), the times now taken from the session's own record."""
+    started = await manager.start("user-4", "192.0.2.4", "curl/8.0")
+    old = f"{started.session.created_at:.3f}|{started.session.absolute_expires_at:.0f}"
+    await redis.hset(
+        f"{settings.redis_prefix}u:user-4", started.session.id, f"{old}|192.0.2.9|Old/1.0 (x|y)"
+    )
+    [listed] = await manager.list_for_user("user-4")
+    assert (listed.address, listed.user_agent) == ("192.0.2.9", "Old/1.0 (x|y)")
+    assert listed.absolute_expires_at == int(started.session.absolute_expires_at)

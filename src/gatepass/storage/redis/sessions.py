@@ -5,8 +5,9 @@ Layout (prefix `gp:` by default):
                    (amr space-separated; idp empty for a login at gatepass itself; readers
                    ignore fields beyond those they know, and a record of the first three
                    alone is a password login)
-    gp:u:<user_id> hash digest -> "created_at|absolute_expires_at|address|user_agent",
-                   TTL = the absolute lifetime of the newest session
+    gp:u:<user_id> hash digest -> "address|device label", TTL = the absolute lifetime
+                   of the newest session (entries written by earlier versions hold the times
+                   first: "created_at|absolute_expires_at|address|user_agent")
 
 On a Redis Cluster the two keys live in different slots: no command or transaction
 here spans both (`create` writes the index first, then the session; docs/redis.md).
@@ -42,6 +43,18 @@ def _from_hot(session_id: str, raw: bytes | str, last_seen_at: float | None) -> 
     )
 
 
+def _listing(entry: str) -> tuple[str, str]:
+    """(address, device) of an index entry: "address|device", or the older
+    "created|absolute|address|user agent" (an address is never a number)."""
+    first, _, rest = entry.partition("|")
+    try:
+        float(first)
+    except ValueError:
+        return first, rest
+    address, _, user_agent = rest.partition("|")[2].partition("|")
+    return address, user_agent
+
+
 class RedisSessionStore(RedisStore):
     def __init__(self, client: RedisClient, prefix: str, absolute_seconds: int) -> None:
         super().__init__(client, prefix)
@@ -65,14 +78,9 @@ class RedisSessionStore(RedisStore):
                 session.idp or "",
             )
         )
-        meta = "|".join(
-            (
-                f"{session.created_at:.3f}",
-                f"{session.absolute_expires_at:.0f}",
-                session.address,
-                session.user_agent,
-            )
-        )
+        # The times are in the hot record, which a listing reads anyway (for how the user
+        # signed in): short entries keep the hash in Redis's compact encoding.
+        meta = f"{session.address}|{session.user_agent}"
         index = self._index_key(session.user_id)
         # Two keys in two slots (the cookie names the session, not its user), so two
         # steps in this order: a session exists only once its user's index lists it, and
@@ -127,23 +135,21 @@ class RedisSessionStore(RedisStore):
             if ttl < 0 or hot is None:
                 continue
             how = _from_hot(session_id, hot, None)
-            created_at, absolute_expires_at, address, user_agent = _text(
-                entries[session_id.encode()]
-            ).split("|", 3)
+            address, user_agent = _listing(_text(entries[session_id.encode()]))
             live.append(
                 Session(
                     id=session_id,
                     user_id=user_id,
-                    created_at=float(created_at),
-                    last_seen_at=max(float(created_at), now - (idle_seconds - ttl / 1000)),
-                    absolute_expires_at=float(absolute_expires_at),
+                    created_at=how.created_at,
+                    last_seen_at=max(how.created_at, now - (idle_seconds - ttl / 1000)),
+                    absolute_expires_at=how.absolute_expires_at,
                     address=address,
                     user_agent=user_agent,
                     amr=how.amr,
                     idp=how.idp,
                 )
             )
-        return sorted(live, key=lambda s: s.created_at)
+        return sorted(live, key=lambda s: (s.created_at, s.id))
 
     async def delete_for_user(self, user_id: str) -> int:
         # Not one transaction on purpose (it stays Cluster-friendly): a session
