@@ -8,7 +8,12 @@ import pytest
 
 from gatepass.clock import FixedClock
 from gatepass.storage.backends import Backends
-from gatepass.throttle.limiter import LoginThrottle, Throttled, ThrottleLimits
+from gatepass.throttle.limiter import (
+    UNDER_LIMIT_TRUST_SECONDS,
+    LoginThrottle,
+    Throttled,
+    ThrottleLimits,
+)
 
 WINDOW = 900
 ADA, GRACE = "ada@example.com", "grace@example.com"
@@ -126,3 +131,31 @@ async def test_an_attempt_before_the_advertised_wait_is_still_throttled(
     clock.advance(raised.value.retry_after_seconds - 2)
     with pytest.raises(Throttled):
         await throttle.check("login", ADA, HOME)
+
+
+async def test_an_under_the_limit_verdict_is_trusted_for_a_second_in_this_process(
+    backends: Backends, clock: FixedClock
+) -> None:
+    """The token endpoint's peek (refuse_if_over) is asked of the store at most once a
+    second per client and address; failures elsewhere count here after that second, a
+    failure here at once."""
+    limits = ThrottleLimits(3, 5, WINDOW)
+    here, elsewhere = (LoginThrottle(backends.throttle, limits, clock) for _ in range(2))
+    await here.refuse_if_over("client", ADA, HOME)
+    for _ in range(3):  # another process records the failures that reach the limit
+        await elsewhere.failed("client", ADA, HOME)
+    await here.refuse_if_over("client", ADA, HOME)  # within the second: trusted
+    clock.advance(UNDER_LIMIT_TRUST_SECONDS)
+    with pytest.raises(Throttled):
+        await here.refuse_if_over("client", ADA, HOME)
+
+
+async def test_a_failure_in_this_process_drops_its_trusted_verdict_at_once(
+    throttle: LoginThrottle,
+) -> None:
+    here = throttle
+    await here.refuse_if_over("client", GRACE, CAFE)
+    for _ in range(3):
+        await here.failed("client", GRACE, CAFE)
+    with pytest.raises(Throttled):
+        await here.refuse_if_over("client", GRACE, CAFE)

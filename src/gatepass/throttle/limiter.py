@@ -26,11 +26,21 @@ class Throttled(GatepassError):
         self.retry_after_seconds = retry_after_seconds
 
 
+# How long this process trusts a peek that found (scope, account, address) under its
+# limits. A client calling /token a thousand times a second then costs one store round
+# trip a second, not one per request; a failure seen here forgets the verdict at once,
+# one seen by another process counts here within this time (its guesses are refused all
+# the same: `check` records and refuses every failure).
+UNDER_LIMIT_TRUST_SECONDS = 1.0
+_TRUSTED_VERDICTS = 4096  # at most this many remembered: a flood of ids costs peeks
+
+
 class LoginThrottle:
     def __init__(self, store: ThrottleStore, limits: ThrottleLimits, clock: Clock) -> None:
         self._store = store
         self._limits = limits
         self._clock = clock
+        self._under_limit_until: dict[tuple[str, str, str], float] = {}
 
     async def check(self, scope: str, account: str, address: str) -> None:
         """Record one attempt; raise Throttled when either window is over its limit."""
@@ -58,14 +68,18 @@ class LoginThrottle:
 
         For callers that record failures only (`check` after a failure): a client whose
         secret is right must not be counted, but once over the limit it is refused before
-        its secret is checked, so guessing on stops paying off.
+        its secret is checked, so guessing on stops paying off. An "under the limits"
+        verdict is trusted for UNDER_LIMIT_TRUST_SECONDS (`failed` forgets it).
         """
+        now, key = self._clock.now(), (scope, account, address)
+        if now < self._under_limit_until.get(key, now):
+            return
         verdicts = await self._store.peek(
             [
                 (f"{scope}:addr:{address}", self._limits.per_address),
                 (f"{scope}:acct:{account}", self._limits.per_account),
             ],
-            self._clock.now(),
+            now,
             self._limits.window_seconds,
         )
         limits = (self._limits.per_address, self._limits.per_account)
@@ -76,6 +90,15 @@ class LoginThrottle:
         ]
         if waits:
             raise Throttled(max(1, math.ceil(max(waits))))
+        if len(self._under_limit_until) >= _TRUSTED_VERDICTS:
+            self._under_limit_until.clear()
+        self._under_limit_until[key] = now + UNDER_LIMIT_TRUST_SECONDS
+
+    async def failed(self, scope: str, account: str, address: str) -> None:
+        """`check` for a caller of `refuse_if_over`: records the failure (raising Throttled
+        over a limit) and stops trusting this process's last verdict for the pair."""
+        self._under_limit_until.pop((scope, account, address), None)
+        await self.check(scope, account, address)
 
     async def succeeded(self, scope: str, account: str) -> None:
         await self._store.clear(f"{scope}:acct:{account}")

@@ -96,7 +96,7 @@ async def check_client(request: Request, gp: Services, form: dict[str, str]) -> 
     try:
         return gp.clients.check_secret(found, credentials.client_id, credentials.secret)
     except InvalidClient:
-        await gp.throttle.check(THROTTLE_SCOPE, account, address)  # records this failure
+        await gp.throttle.failed(THROTTLE_SCOPE, account, address)  # records this failure
         raise
 
 
