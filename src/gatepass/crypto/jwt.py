@@ -21,6 +21,7 @@ Every failure is the same opaque `InvalidToken`; its `debug` says why, for logs.
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -57,10 +58,27 @@ _REGISTRIES = {alg: _PinnedRegistry(alg) for alg in ALGORITHMS}
 
 
 def sign(claims: Mapping[str, Any], key: SigningKey, typ: str) -> str:
-    """A compact JWS of `claims` under `key`, with `alg`, `kid` and `typ` in the header."""
-    header = {"alg": key.alg, "kid": key.kid, "typ": typ}
+    """A compact JWS of `claims` under `key`, with `alg`, `kid` and `typ` in the header.
+
+    Assembled here (RFC 7515 §7.1) and signed by the key itself (`SigningKey.signature`):
+    joserfc's general path (registry, header checks, key coercion per call) cost as much
+    as an ES256 signature, on every token the token endpoint issues. What it makes is
+    checked by joserfc (`verify`) and PyJWT in tests/keys/test_jwt.py."""
+    header = _header_segment(key.alg, key.kid, typ)
     payload = json.dumps(dict(claims), separators=(",", ":"), ensure_ascii=False).encode()
-    return jws.serialize_compact(header, payload, key.jwk, registry=_REGISTRIES[key.alg])
+    signing_input = header + b"." + _base64url(payload)
+    return (signing_input + b"." + _base64url(key.signature(signing_input))).decode("ascii")
+
+
+@functools.lru_cache(maxsize=64)
+def _header_segment(alg: str, kid: str, typ: str) -> bytes:
+    """The encoded protected header: the same few for every token a process signs."""
+    header = json.dumps({"alg": alg, "kid": kid, "typ": typ}, separators=(",", ":"))
+    return _base64url(header.encode())
+
+
+def _base64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def verify(

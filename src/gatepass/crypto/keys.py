@@ -15,6 +15,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, Key, OKPKey, RSAKey
 
@@ -29,6 +32,9 @@ KEY_TYPES: dict[str, tuple[str, str | None]] = {
 }
 PUBLIC_MEMBERS = frozenset({"kty", "kid", "alg", "use", "n", "e", "crv", "x", "y"})
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_SHA256 = hashes.SHA256()
+_ECDSA_SHA256 = ec.ECDSA(_SHA256)
+_PKCS1V15 = padding.PKCS1v15()
 
 
 class UnusableKey(ValueError):
@@ -69,6 +75,17 @@ class VerificationKey:
 
 class SigningKey(VerificationKey):
     """A private key pinned to one algorithm; its repr never shows private members."""
+
+    def signature(self, signing_input: bytes) -> bytes:
+        """The JWS signature of `signing_input` under this key's algorithm (RFC 7518 §3.3,
+        §3.4, RFC 8037 §3.1), made by pyca/cryptography with the key joserfc imported."""
+        private: Any = self._jwk.private_key
+        if self.alg == "ES256":
+            r, s = decode_dss_signature(private.sign(signing_input, _ECDSA_SHA256))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")  # R || S, RFC 7518 §3.4
+        if self.alg == "RS256":
+            return bytes(private.sign(signing_input, _PKCS1V15, _SHA256))
+        return bytes(private.sign(signing_input))
 
     def verification_key(self) -> VerificationKey:
         public = JWKRegistry.import_key(self.public_jwk())
