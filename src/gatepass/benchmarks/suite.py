@@ -58,6 +58,10 @@ class Mode:
     user_grants: tuple[str, ...]  # algorithms that run authorization_code and refresh_token
     token_rates: bool = False  # AccessTokens issue/verify beside joserfc and PyJWT
     saturation_seconds: float = 2.0  # each phase of /jwks.json and verify under logins
+    # Warm-up of each side of a comparison with oidc-provider: V8 compiles its hot paths
+    # only after some thousands of requests, and a cold peer made a ratio look twice as
+    # good as after a second of warm-up (docs/benchmarks.md).
+    peer_warmup: float = 1.0
     workers: tuple[int, ...] = field(default_factory=lambda: (1, max(2, os.cpu_count() or 1)))
 
 
@@ -76,6 +80,7 @@ MODES = {
         live_sessions=(400, 600),
         user_grants=("ES256",),
         saturation_seconds=0.3,
+        peer_warmup=0.02,
     ),
     "quick": Mode(  # under a minute on a 2-core machine
         "quick",
@@ -195,6 +200,7 @@ async def _issuing(
         mode.concurrency,
         mode.timing,
         mode.workers,
+        mode.peer_warmup,
     )
     info = raw["peer"]
     if info["directory"] is None:
