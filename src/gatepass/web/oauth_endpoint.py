@@ -9,13 +9,13 @@ R13); every error is RFC 6749 §5.2 JSON, also for a malformed or oversized body
 unavailable store (503 with Retry-After, SECURITY.md decision 3): never a page, never a 500.
 """
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from gatepass.errors import StoreUnavailable
 from gatepass.oauth.client_auth import parse_client_credentials
@@ -30,6 +30,7 @@ from gatepass.web.state import Services, services
 
 log = logging.getLogger("gatepass.oauth")
 THROTTLE_SCOPE = "client"
+JSON = "application/json"
 
 # (request, services, authenticated client, form) -> (status, JSON body or None for none)
 Handler = Callable[[Request, Services, Client, dict[str, str]], Awaitable[tuple[int, Any]]]
@@ -82,17 +83,11 @@ async def check_client(request: Request, gp: Services, form: dict[str, str]) -> 
     account = credentials.client_id if looks_like_client_id(credentials.client_id) else "?"
     address = throttle_key(gp.address(request))
     # Refused before the secret is checked once over the limit: guessing stops paying.
-    # The client is looked up meanwhile (two stores, one wait); the throttle's verdict
-    # comes first, so over the limit the lookup's answer goes unused.
-    over, found = await asyncio.gather(
-        gp.throttle.refuse_if_over(THROTTLE_SCOPE, account, address),
-        gp.clients.get(credentials.client_id),
-        return_exceptions=True,
-    )
-    for outcome in (over, found):
-        if isinstance(outcome, BaseException):
-            raise outcome
-    assert not isinstance(found, BaseException)
+    # One after the other: both answer from this process's memory nearly always (the
+    # throttle's recent verdict, the client registry's copy), where two tasks to wait on
+    # both at once cost more than either.
+    await gp.throttle.refuse_if_over(THROTTLE_SCOPE, account, address)
+    found = await gp.clients.get(credentials.client_id)
     try:
         return gp.clients.check_secret(found, credentials.client_id, credentials.secret)
     except InvalidClient:
@@ -115,4 +110,6 @@ class _StatusRequest(InvalidRequest):
 def json_response(status: int, headers: dict[str, str], body: Any) -> Response:
     if body is None:
         return Response(status_code=status, headers={**NO_STORE, **headers})
-    return JSONResponse(body, status_code=status, headers={**NO_STORE, **headers})
+    # orjson: the same compact JSON as JSONResponse's, at a fraction of the stdlib's cost.
+    content = orjson.dumps(body)
+    return Response(content, status, {**NO_STORE, **headers}, media_type=JSON)
