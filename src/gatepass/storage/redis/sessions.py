@@ -5,9 +5,10 @@ Layout (prefix `gp:` by default):
                    (amr space-separated; idp empty for a login at gatepass itself; readers
                    ignore fields beyond those they know, and a record of the first three
                    alone is a password login)
-    gp:u:<user_id> hash digest -> "address|device label", TTL = the absolute lifetime
-                   of the newest session (entries written by earlier versions hold the times
-                   first: "created_at|absolute_expires_at|address|user_agent")
+    gp:u:<user_id> hash digest -> "ms|address|device label" (ms: the milliseconds of the
+                   creation time, whose whole seconds are in the record), TTL = the
+                   absolute lifetime of the newest session (entries written by earlier
+                   versions: "created_at|absolute_expires_at|address|user_agent")
 
 On a Redis Cluster the two keys live in different slots: no command or transaction
 here spans both (`create` writes the index first, then the session; docs/redis.md).
@@ -43,16 +44,16 @@ def _from_hot(session_id: str, raw: bytes | str, last_seen_at: float | None) -> 
     )
 
 
-def _listing(entry: str) -> tuple[str, str]:
-    """(address, device) of an index entry: "address|device", or the older
-    "created|absolute|address|user agent" (an address is never a number)."""
+def _listing(entry: str, second: float) -> tuple[float, str, str]:
+    """(created_at, address, device) of an index entry "ms|address|device", given the
+    creation's whole `second` from the record; or of an entry of an earlier version,
+    "created|absolute|address|user agent" (its first field has a decimal point)."""
     first, _, rest = entry.partition("|")
-    try:
-        float(first)
-    except ValueError:
-        return first, rest
-    address, _, user_agent = rest.partition("|")[2].partition("|")
-    return address, user_agent
+    if "." in first:
+        address, _, user_agent = rest.partition("|")[2].partition("|")
+        return float(first), address, user_agent
+    address, _, user_agent = rest.partition("|")
+    return second + int(first) / 1000, address, user_agent
 
 
 class RedisSessionStore(RedisStore):
@@ -79,8 +80,11 @@ class RedisSessionStore(RedisStore):
             )
         )
         # The times are in the hot record, which a listing reads anyway (for how the user
-        # signed in): short entries keep the hash in Redis's compact encoding.
-        meta = f"{session.address}|{session.user_agent}"
+        # signed in), to the second; the entry adds the milliseconds, which order the
+        # sessions of one second (the oldest is evicted first). Short entries keep the
+        # hash in Redis's compact encoding.
+        millis = int(session.created_at * 1000) % 1000
+        meta = f"{millis:03d}|{session.address}|{session.user_agent}"
         index = self._index_key(session.user_id)
         # Two keys in two slots (the cookie names the session, not its user), so two
         # steps in this order: a session exists only once its user's index lists it, and
@@ -135,13 +139,15 @@ class RedisSessionStore(RedisStore):
             if ttl < 0 or hot is None:
                 continue
             how = _from_hot(session_id, hot, None)
-            address, user_agent = _listing(_text(entries[session_id.encode()]))
+            created_at, address, user_agent = _listing(
+                _text(entries[session_id.encode()]), how.created_at
+            )
             live.append(
                 Session(
                     id=session_id,
                     user_id=user_id,
-                    created_at=how.created_at,
-                    last_seen_at=max(how.created_at, now - (idle_seconds - ttl / 1000)),
+                    created_at=created_at,
+                    last_seen_at=max(created_at, now - (idle_seconds - ttl / 1000)),
                     absolute_expires_at=how.absolute_expires_at,
                     address=address,
                     user_agent=user_agent,
@@ -149,7 +155,7 @@ class RedisSessionStore(RedisStore):
                     idp=how.idp,
                 )
             )
-        return sorted(live, key=lambda s: (s.created_at, s.id))
+        return sorted(live, key=lambda s: s.created_at)  # stable: ties keep the index order
 
     async def delete_for_user(self, user_id: str) -> int:
         # Not one transaction on purpose (it stays Cluster-friendly): a session
