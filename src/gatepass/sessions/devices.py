@@ -4,8 +4,8 @@
 The whole User-Agent header stays in the audit log, where it serves investigations; a
 session keeps only the label (data minimisation), and the label is also what keeps a
 user's session index in Redis in Redis's compact encoding (a hash whose values are at
-most 64 bytes): about 75 bytes of Redis per session for the index entry instead of 260
-with the raw header (docs/benchmarks.md, "Redis per session").
+most 64 bytes): about 100 bytes of Redis per session for the index entry instead of 260
+with the raw header (docs/redis.md, "Memory per session").
 
 ua-parser (uap-core's regexes, as Keycloak's device activity page uses) names the
 browser and the system. A header it cannot place (an app, a script) is kept as sent, cut
