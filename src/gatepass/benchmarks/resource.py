@@ -30,7 +30,6 @@ from gatepass.benchmarks.environment import Stack
 from gatepass.benchmarks.server import live_server
 from gatepass.benchmarks.tokens import Timing
 from gatepass.clock import SystemClock
-from gatepass.config import Settings
 from gatepass.keys.ring import KeyRing
 from gatepass.web.app import build_key_ring
 
@@ -66,17 +65,13 @@ async def resource_figures(
     progress("resource toolkit: /jwks.json and verify while logins saturate the cores")
     saturated = await _under_login_load(stack, workdir, ring, saturation_seconds)
     return {
-        "server": f"gatepass serve, {_database(settings)} + Redis, "
+        "server": f"gatepass serve, {stack.backends.engine.dialect.name} + Redis, "
         f"{settings.access_token_alg} access tokens",
         "verify": verify,
         "endpoint": protected,
         "propagation": spread,
         "under_login_load": saturated,
     }
-
-
-def _database(settings: Settings) -> str:
-    return "SQLite" if settings.database_url.startswith("sqlite") else "PostgreSQL"
 
 
 async def _under_login_load(

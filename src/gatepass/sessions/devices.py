@@ -27,12 +27,14 @@ def device_label(user_agent: str) -> str:
     """ "Chrome 126 on Linux" for a browser ua-parser knows, else the header, cut."""
     # Parsed at most MAX_USER_AGENT_LENGTH characters: a hostile header costs no more.
     header = user_agent[:MAX_USER_AGENT_LENGTH]
-    agent = parse(header) if header else None
-    browser = agent.user_agent if agent is not None else None
+    if not header:
+        return ""
+    parsed = parse(header)
+    browser = parsed.user_agent
     if browser is None or browser.family == UNKNOWN:
         return header[:MAX_LABEL_CHARS]
     label = f"{browser.family} {browser.major}" if browser.major else browser.family
-    system = agent.os if agent is not None else None
+    system = parsed.os
     if system is not None and system.family != UNKNOWN:
         label += f" on {system.family}"
     return label[:MAX_LABEL_CHARS]
