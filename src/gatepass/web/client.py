@@ -1,5 +1,6 @@
 """Who is calling: the client address (proxy-aware only for trusted proxies) and agent."""
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -25,6 +26,9 @@ def client_address(request: Request, trusted_proxies: Sequence[Network]) -> str:
     return peer
 
 
+# Parsing an address costs as much as the rest of a client's authentication; the same
+# callers come back, and a bounded cache cannot be grown by a scan of many addresses.
+@functools.lru_cache(maxsize=4096)
 def throttle_key(address: str) -> str:
     """IPv6 clients own whole /64s, so they are throttled per /64."""
     try:
