@@ -20,6 +20,8 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client in ea
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from gatepass.cli.http_protocol import OneSendPerResponse
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     asyncio.run(_prepare_database(settings, migrate=not args.no_migrate))
     load_master_key(settings)  # read, or create and announce, once here rather than per worker
@@ -36,6 +38,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     uvicorn.run(
         "gatepass.web.app:app_from_environment",
         factory=True,
+        http=OneSendPerResponse,  # a response's head and body in one send (http_protocol.py)
         host=args.host,
         port=args.port,
         workers=args.workers,

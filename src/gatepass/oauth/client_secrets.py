@@ -5,7 +5,7 @@ row, or one client's secret presented as another's, never verifies.
 """
 
 from gatepass.crypto import secrets
-from gatepass.crypto.secrets import keyed_digest, same
+from gatepass.crypto.secrets import KeyedDigest, same
 
 MIN_KEY_BYTES = 32
 MAX_SECRET_LENGTH = 512  # a presented secret longer than this is refused unhashed
@@ -24,13 +24,13 @@ class ClientSecrets:
     def __init__(self, hmac_key: bytes) -> None:
         if len(hmac_key) < MIN_KEY_BYTES:
             raise ValueError(f"the client-secret key needs at least {MIN_KEY_BYTES} bytes")
-        self._key = hmac_key
+        self._digest = KeyedDigest(hmac_key)
 
     def __repr__(self) -> str:
         return "ClientSecrets('**********')"
 
     def digest(self, client_id: str, secret: str) -> str:
-        return keyed_digest(self._key, f"{_PURPOSE}\x00{client_id}\x00{secret}")
+        return self._digest.hex(f"{_PURPOSE}\x00{client_id}\x00{secret}")
 
     def verify(self, client_id: str, secret: str, stored_digest: str | None) -> bool:
         """Whether `secret` is the client's; constant time in the secret's content."""
