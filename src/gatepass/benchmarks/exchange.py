@@ -46,14 +46,15 @@ MAX_CODES = 5000
 POOL_MARGIN = 2.0  # twice what the warm-up rate says: warm-up runs cold, codes are cheap
 REQUEST_TIMEOUT_SECONDS = 10.0
 SERVER = (
-    "gatepass serve as deployed: one uvicorn worker process (h11, asyncio), INFO log "
+    "gatepass serve as deployed: one uvicorn worker process (httptools, one send per "
+    "response: cli/http_protocol.py; uvloop), INFO log "
     "to a file; client: httpx.AsyncClient over 127.0.0.1 TCP, keep-alive, one connection "
     "per task"
 )
 
 
 def versions() -> dict[str, str]:
-    return {name: version(name) for name in ("uvicorn", "h11", "httpx")}
+    return {name: version(name) for name in ("uvicorn", "httptools", "uvloop", "httpx")}
 
 
 # (client on the server, requests to prepare for) -> the request, ready for that many:
