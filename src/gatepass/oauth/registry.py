@@ -1,5 +1,6 @@
 """The client registry: register, look up, rotate and authenticate OAuth clients (RFC 6749 §2)."""
 
+import asyncio
 import functools
 import time
 from collections.abc import Callable
@@ -42,6 +43,7 @@ class ClientRegistry:
         self._clock = clock
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Client]] = {}  # id -> (monotonic deadline, client)
+        self._loading: dict[str, asyncio.Task[Client | None]] = {}  # id -> its read in flight
 
     @functools.cached_property
     def _secrets(self) -> ClientSecrets:
@@ -81,21 +83,38 @@ class ClientRegistry:
         if not self._cache_seconds:
             return await self._store.get(client_id)
         hit = self._cache.get(client_id)
-        now = time.monotonic()  # how long to trust a copy: not protocol time, no Clock
-        if hit is not None and now < hit[0]:
+        if hit is not None and time.monotonic() < hit[0]:
             return hit[1]
-        client = await self._store.get(client_id)
+        # One read per client at a time: when a copy expires under load, every request in
+        # flight for that client would otherwise read the same row at once (a pool's worth
+        # of connections, every `cache_seconds`). They all wait for the one read instead,
+        # each shielded, so a caller that gives up does not cancel it for the others.
+        loading = self._loading.get(client_id)
+        if loading is None:
+            loading = asyncio.create_task(self._store.get(client_id))
+            self._loading[client_id] = loading
+            loading.add_done_callback(functools.partial(self._loaded, client_id))
+        return await asyncio.shield(loading)
+
+    def _loaded(self, client_id: str, loading: "asyncio.Task[Client | None]") -> None:
+        if self._loading.get(client_id) is not loading:
+            return  # forgotten while it was read: the answer may predate the change
+        del self._loading[client_id]
+        if loading.cancelled() or loading.exception() is not None:
+            return  # each waiter got the error; the next request reads again
+        client = loading.result()
         if client is None:
             self._cache.pop(client_id, None)
-            return None
+            return
         if len(self._cache) >= CACHE_SIZE:
             self._cache.clear()
-        self._cache[client_id] = (now + self._cache_seconds, client)
-        return client
+        self._cache[client_id] = (time.monotonic() + self._cache_seconds, client)
 
     def forget(self, client_id: str) -> None:
-        """Drop this process's copy of a client that was changed or deleted."""
+        """Drop this process's copy of a client that was changed or deleted, and any read
+        of it in flight (its waiters get that answer; nothing later does)."""
         self._cache.pop(client_id, None)
+        self._loading.pop(client_id, None)
 
     async def list_all(self) -> list[Client]:
         return await self._store.list_all()
