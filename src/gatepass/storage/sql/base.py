@@ -1,7 +1,10 @@
 """What every SQL store shares: the engine and one way to report an outage."""
 
+import asyncio
+import contextvars
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -16,9 +19,23 @@ from gatepass.errors import StoreUnavailable
 UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
 
 
+# SQLite allows one writer at a time; a second connection that wants to write sleeps in
+# SQLite's busy handler, in steps of up to 100 ms, and tries again. So within a process
+# the writers queue here instead: one lock per SQLite engine (and event loop), shared by
+# its stores. (Across processes, busy_timeout still decides; PostgreSQL needs neither.)
+_LocksByLoop = weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[object, _LocksByLoop] = weakref.WeakKeyDictionary()
+# The lock this task (or the task that started it) holds: a transaction opened inside
+# another one, or by a task it awaits, goes ahead rather than waiting for itself.
+_HOLDING: contextvars.ContextVar[asyncio.Lock | None] = contextvars.ContextVar(
+    "gatepass_sqlite_writer", default=None
+)
+
+
 class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
         # The same pool, without BEGIN and COMMIT: a lone SELECT sees one snapshot anyway,
         # and the two round trips it saves are most of a read's cost (/token, a session check).
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -26,8 +43,25 @@ class SqlStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         """One transaction; a lost database becomes StoreUnavailable (fail closed)."""
-        async with self._unavailable_as_error(), self._engine.begin() as conn:
+        async with AsyncExitStack() as stack:
+            writers = self._writer_lock() if self._sqlite else None
+            if writers is not None and _HOLDING.get() is not writers:
+                await stack.enter_async_context(writers)
+                reset = _HOLDING.set(writers)
+                stack.callback(_HOLDING.reset, reset)
+            await stack.enter_async_context(self._unavailable_as_error())
+            conn = await stack.enter_async_context(self._engine.begin())
             yield conn
+
+    def _writer_lock(self) -> asyncio.Lock:
+        by_loop = _SQLITE_WRITERS.get(self._engine.sync_engine)
+        if by_loop is None:
+            by_loop = _SQLITE_WRITERS[self._engine.sync_engine] = weakref.WeakKeyDictionary()
+        loop = asyncio.get_running_loop()
+        lock = by_loop.get(loop)
+        if lock is None:
+            lock = by_loop[loop] = asyncio.Lock()
+        return lock
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
