@@ -90,7 +90,7 @@ class ClientRegistry:
         # of connections, every `cache_seconds`). They all wait for the one read instead,
         # each shielded, so a caller that gives up does not cancel it for the others.
         loading = self._loading.get(client_id)
-        if loading is None:
+        if loading is None or loading.get_loop() is not asyncio.get_running_loop():
             loading = asyncio.create_task(self._store.get(client_id))
             self._loading[client_id] = loading
             loading.add_done_callback(functools.partial(self._loaded, client_id))
