@@ -66,15 +66,25 @@ async def test_requests_for_a_client_not_at_hand_share_one_read(
     assert counting.reads == 1
 
 
+async def _read_held_open(
+    registry: ClientRegistry, counting: _Counting
+) -> tuple[Client, "asyncio.Task[Client | None]"]:
+    """A new client, and a request for it whose read waits in the store for the gate."""
+    client, _ = await registry.create(SERVICE)
+    counting.gate = asyncio.Event()
+    first = asyncio.create_task(registry.get(client.client_id))
+    await asyncio.sleep(0.01)
+    return client, first
+
+
 async def test_a_caller_that_gives_up_does_not_cancel_the_read_for_the_others(
     registry: ClientRegistry, counting: _Counting
 ) -> None:
-    client, _ = await registry.create(SERVICE)
-    counting.gate = asyncio.Event()
-    quitter = asyncio.create_task(registry.get(client.client_id))
+    client, quitter = await _read_held_open(registry, counting)
     stayer = asyncio.create_task(registry.get(client.client_id))
     await asyncio.sleep(0.01)
     quitter.cancel()
+    assert counting.gate is not None
     counting.gate.set()
     assert await stayer == client
     with pytest.raises(asyncio.CancelledError):
@@ -98,14 +108,12 @@ async def test_an_outage_reaches_every_waiter_and_the_next_request_reads_again(
 async def test_a_request_after_forget_does_not_join_the_read_already_in_flight(
     registry: ClientRegistry, counting: _Counting
 ) -> None:
-    client, _ = await registry.create(SERVICE)
-    counting.gate = asyncio.Event()
-    before = asyncio.create_task(registry.get(client.client_id))
-    await asyncio.sleep(0.01)
+    client, before = await _read_held_open(registry, counting)
     registry.forget(client.client_id)  # changed elsewhere: that read may predate it
     after = asyncio.create_task(registry.get(client.client_id))
     await asyncio.sleep(0.01)
     assert counting.reads == 2  # a read of its own, not the one in flight
+    assert counting.gate is not None
     counting.gate.set()
     assert (await before, await after) == (client, client)
     assert await registry.get(client.client_id) == client  # the later read's copy
