@@ -3,9 +3,9 @@ with a response's head and body sent in one write.
 
 uvicorn writes a response's head when the app sends `http.response.start` and its body
 when the app sends `http.response.body`: two sends, so two TCP segments, and on loopback
-or a LAN two wake-ups of the reader, for every answer. Over a fast network that second
-send is the dearest part of a small answer after the signature (docs/benchmarks.md):
-a `/token` answer cost the server 8% more CPU, a `/jwks.json` answer 10%.
+or a LAN two wake-ups of the reader, for every answer. Measured on loopback, that second
+send cost a `/token` answer about 8% more of the server's CPU, a `/jwks.json` answer
+about 9% (docs/benchmarks.md).
 
 `_OneSendPerTick` holds a write until the next write or the end of the event loop's
 current turn, whichever comes first. Starlette sends a whole response's head and body
