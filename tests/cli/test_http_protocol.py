@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gatepass.cli.http_protocol import OneSendPerResponse, _OneSendPerTick
+from tests.cli.conftest import free_port
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"
 
@@ -136,9 +137,7 @@ def _app() -> Starlette:
 
 @asynccontextmanager
 async def _server() -> AsyncIterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(
         _app(), host="127.0.0.1", port=port, http=OneSendPerResponse, log_level="warning"
     )

@@ -4,7 +4,7 @@ import asyncio
 import contextvars
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -43,15 +43,27 @@ class SqlStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         """One transaction; a lost database becomes StoreUnavailable (fail closed)."""
-        async with AsyncExitStack() as stack:
-            writers = self._writer_lock() if self._sqlite else None
-            if writers is not None and _HOLDING.get() is not writers:
-                await stack.enter_async_context(writers)
-                reset = _HOLDING.set(writers)
-                stack.callback(_HOLDING.reset, reset)
-            await stack.enter_async_context(self._unavailable_as_error())
-            conn = await stack.enter_async_context(self._engine.begin())
+        async with (
+            self._writer_turn(),
+            self._unavailable_as_error(),
+            self._engine.begin() as conn,
+        ):
             yield conn
+
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        """On SQLite, this process's turn to write (see _SQLITE_WRITERS); elsewhere, or
+        inside a turn this task already holds, nothing to wait for."""
+        lock = self._writer_lock() if self._sqlite else None
+        if lock is None or _HOLDING.get() is lock:
+            yield
+            return
+        async with lock:
+            holding = _HOLDING.set(lock)
+            try:
+                yield
+            finally:
+                _HOLDING.reset(holding)
 
     def _writer_lock(self) -> asyncio.Lock:
         by_loop = _SQLITE_WRITERS.get(self._engine.sync_engine)
