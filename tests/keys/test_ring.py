@@ -194,3 +194,17 @@ async def test_private_parts_are_stored_sealed(make_ring: MakeRing, backends: Ba
         assert record.sealed_private.startswith("v1.")
         assert '"d"' not in record.sealed_private
         assert '"d"' not in record.public_jwk
+
+
+async def test_the_jwks_is_at_hand_only_while_the_snapshot_is_fresh(
+    make_ring: MakeRing, clock: FixedClock, policy: RotationPolicy
+) -> None:
+    ring = make_ring("ES256")
+    assert ring.jwks_at_hand() is None  # never loaded
+    await ring.start()
+    body = await ring.jwks()
+    assert ring.jwks_at_hand() is body
+    clock.advance(policy.refresh_seconds)
+    assert ring.jwks_at_hand() is None  # due for a reload: jwks() reloads it first
+    reloaded = await ring.jwks()
+    assert ring.jwks_at_hand() is reloaded

@@ -4,6 +4,8 @@ body, other methods 405, the security headers and the metrics as for any page.""
 
 import httpx
 
+from gatepass.config import Settings
+from gatepass.web.app import create_app
 from tests.web.conftest import assert_clean_error
 
 PATHS = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
@@ -47,3 +49,36 @@ async def test_the_answers_are_counted_and_an_unknown_method_gets_one_label(
     assert 'gatepass_http_requests_total{method="GET",route="/jwks.json",status="200"}' in text
     assert "BREW" not in text
     assert 'method="other"' in text
+
+
+async def test_the_answer_at_once_is_the_routed_answer_and_is_counted(
+    client: httpx.AsyncClient,
+) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]
+    for path in (*PATHS, "/jwks.json"):
+        routed = await client.get(path)
+        answer = app.answer_at_once("GET", path)
+        assert answer is not None
+        headers, body = answer
+        assert body == routed.content
+        assert headers == routed.headers.raw  # the same headers, in the same order
+        assert app.answer_at_once("HEAD", path) == answer  # the server leaves the body out
+    for method, path in (("POST", "/jwks.json"), ("GET", "/jwks.json/"), ("GET", "/login")):
+        assert app.answer_at_once(method, path) is None  # the router's to answer
+    before = (await client.get("/metrics")).text
+    app.answer_at_once("HEAD", "/jwks.json")
+    after = (await client.get("/metrics")).text
+    series = 'gatepass_http_requests_total{method="HEAD",route="/jwks.json",status="200"}'
+    assert _value(after, series) == _value(before, series) + 1
+
+
+def test_nothing_is_answered_at_once_before_the_app_has_started(settings: Settings) -> None:
+    app = create_app(settings)
+    assert app.answer_at_once("GET", "/jwks.json") is None
+
+
+def _value(exposition: str, series: str) -> float:
+    for line in exposition.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

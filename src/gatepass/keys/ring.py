@@ -133,6 +133,11 @@ class KeyRing:
         await self._ensure_fresh()
         return self._jwks
 
+    def jwks_at_hand(self) -> bytes | None:
+        """The JWKS document if the snapshot is fresh, without waiting; None when `jwks()`
+        would reload it first."""
+        return self._jwks if self._clock.now() < self._valid_until else None
+
     async def list_keys(self) -> list[StoredSigningKey]:
         await self.refresh()
         return list(self._records)

@@ -74,7 +74,7 @@ from gatepass.web import error_pages
 from gatepass.web.metrics import MetricsMiddleware
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
 from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware, security_headers
-from gatepass.web.middleware.static_documents import StaticDocumentsMiddleware
+from gatepass.web.middleware.static_documents import Answer, StaticDocumentsMiddleware
 from gatepass.web.routes import (
     account,
     auth,
@@ -421,6 +421,14 @@ class _Gatepass(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         return stack if self.front is None else self.front(stack)
+
+    def answer_at_once(self, method: str, path: str) -> Answer | None:
+        """A static document's answer for an HTTP server to write itself, or None
+        (cli/http_protocol.py): once the first request has built the middleware stack."""
+        front = self.middleware_stack
+        if not isinstance(front, StaticDocumentsMiddleware):
+            return None
+        return front.answer_at_once(self, method, path)
 
 
 async def _sweep_forever(backends: Backends, clock: Clock) -> None:

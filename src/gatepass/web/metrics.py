@@ -77,9 +77,12 @@ class MetricsMiddleware:
 def record(scope: Scope, status: int, started: float) -> None:
     """Count an answer and its time since `started` (time.perf_counter()), under the
     template of the route that matched (scope["route"])."""
-    label = getattr(scope.get("route"), "path", None) or UNMATCHED
-    method = scope["method"] if scope["method"] in METHODS else "other"
-    counter, timer = _children(label, method, status)
+    count(getattr(scope.get("route"), "path", None) or UNMATCHED, scope["method"], status, started)
+
+
+def count(route: str, method: str, status: int, started: float) -> None:
+    """`record` for an answer made outside ASGI: its route template given."""
+    counter, timer = _children(route, method if method in METHODS else "other", status)
     counter.inc()
     timer.observe(time.perf_counter() - started)
 

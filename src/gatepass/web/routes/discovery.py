@@ -18,5 +18,7 @@ def documents(body: bytes) -> dict[str, Document]:
     async def metadata(_scope: Scope) -> bytes:
         return body
 
-    document = Document(metadata, "application/json", f"public, max-age={MAX_AGE_SECONDS}")
+    document = Document(
+        metadata, "application/json", f"public, max-age={MAX_AGE_SECONDS}", lambda _app: body
+    )
     return {OPENID_CONFIGURATION_PATH: document, OAUTH_METADATA_PATH: document}

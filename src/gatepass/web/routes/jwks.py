@@ -5,6 +5,8 @@ rendered and re-renders it when a key changes state or the ring changes. Answere
 ahead of the router (middleware/static_documents.py).
 """
 
+from typing import Any
+
 from starlette.types import Scope
 
 from gatepass.config import Settings
@@ -21,6 +23,11 @@ async def _body(scope: Scope) -> bytes:
     return await gp.keys.jwks()
 
 
+def _at_hand(app: Any) -> bytes | None:
+    gp: Services | None = getattr(app.state, "gatepass", None)  # None before the lifespan
+    return None if gp is None else gp.keys.jwks_at_hand()
+
+
 def documents(settings: Settings) -> dict[str, Document]:
     cache_control = f"public, max-age={settings.jwks_max_age}"
-    return {PATH: Document(_body, MEDIA_TYPE, cache_control)}
+    return {PATH: Document(_body, MEDIA_TYPE, cache_control, _at_hand)}
