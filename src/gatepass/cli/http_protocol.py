@@ -104,6 +104,8 @@ class _Answered:
     __slots__ = ()
     response_complete = True
 
+    # connection_lost() sets the cycle's event to wake a request waiting for its body;
+    # no request waits here.
     class message_event:
         @staticmethod
         def set() -> None:
