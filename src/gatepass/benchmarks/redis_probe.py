@@ -72,7 +72,7 @@ async def _usage(client: RedisClient, key: str) -> int:
     return int(await client.memory_usage(key, samples=0) or 0)
 
 
-async def _usage_as_default(client: RedisClient, key: str, prefix: str) -> int:
+async def usage_as_default(client: RedisClient, key: str, prefix: str) -> int:
     """MEMORY USAGE of a copy named with the default prefix, deleted at once.
 
     The key name is part of the record, and this run's unique prefix is longer than `gp:`.
@@ -94,8 +94,8 @@ async def memory(stack: Stack) -> dict[str, Any]:
     session_key = f"{prefix}s:{stack.session_ids[0]}"
     index_key = f"{prefix}u:{stack.user_ids[0]}"
     entries = int(await client.hlen(index_key))
-    index_bytes = await _usage_as_default(client, index_key, prefix)
-    record_bytes = await _usage_as_default(client, session_key, prefix)
+    index_bytes = await usage_as_default(client, index_key, prefix)
+    record_bytes = await usage_as_default(client, session_key, prefix)
     return {
         "key_prefix": DEFAULT_PREFIX,
         "session_record_bytes": record_bytes,

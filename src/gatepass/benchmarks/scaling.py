@@ -4,7 +4,9 @@ Redis memory per session at each size, and how long a revoked session stays usab
 Live sessions are started through `SessionManager.start` (the records a login writes: the
 hot `s:` string and the per-user `u:` index), six per user, in concurrent batches, into the
 run's own key prefix. At each size the check runs on a sample of them, and the memory of a
-sample of records and indexes is read with MEMORY USAGE (exact, SAMPLES 0).
+sample of records and indexes is read with MEMORY USAGE (exact, SAMPLES 0), as named under
+the default key prefix (redis_probe.usage_as_default): the run's own prefix is longer, and
+the name is part of what a key costs.
 """
 
 import asyncio
@@ -21,6 +23,7 @@ from gatepass.benchmarks.environment import (
     BenchError,
     Stack,
 )
+from gatepass.benchmarks.redis_probe import usage_as_default
 from gatepass.benchmarks.session_checks import session_check
 from gatepass.benchmarks.tokens import Timing
 from gatepass.benchmarks.workload import closed_loop, percentile
@@ -45,14 +48,15 @@ async def _grow(stack: Stack, count: int, sample: list[tuple[str, str, str]]) ->
 
 
 async def _bytes_per_session(stack: Stack, sample: list[tuple[str, str, str]]) -> float:
-    """MEMORY USAGE of the hot record, plus the user's index shared by its sessions."""
+    """MEMORY USAGE of the hot record, plus the user's index shared by its sessions, both
+    as a deployment with the default prefix would hold them."""
     client, prefix = stack.backends.redis, stack.settings.redis_prefix
     assert client is not None
     sizes = []
     for _, session_id, user in sample[:MEMORY_SAMPLE]:
-        record = int(await client.memory_usage(f"{prefix}s:{session_id}", samples=0) or 0)
+        record = await usage_as_default(client, f"{prefix}s:{session_id}", prefix)
         index_key = f"{prefix}u:{user}"
-        index = int(await client.memory_usage(index_key, samples=0) or 0)
+        index = await usage_as_default(client, index_key, prefix)
         sizes.append(record + index / max(1, int(await client.hlen(index_key))))
     return statistics.fmean(sizes)
 
