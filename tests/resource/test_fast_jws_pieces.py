@@ -2,22 +2,29 @@
 
 - `der_signature` builds the DER of R || S by table for the usual signature: it returns
   exactly what `cryptography`'s `encode_dss_signature` does, for every shape of R and S;
+- `RS256Key.check` compares the DigestInfo `cryptography` recovers with the one it
+  encodes: it gives `verify`'s verdict on good, damaged and forged signatures (another
+  hash, parameters left out, trailing bytes, short padding, values beyond the modulus);
 - `_json_object` takes an object from the C scanner without the duplicate-member hook
   when a count of commas proves no member was lost, at any depth: it accepts and refuses
   exactly what the hooked decoder does, duplicates and commas inside strings, nested
   objects and arrays included.
 """
 
+import hashlib
 import json
 import os
 import random
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from gatepass.resource.errors import TokenRejected
-from gatepass.resource.fast_jws import _json_object, der_signature
+from gatepass.resource.fast_jws import RS256Key, _json_object, der_signature
 
 SEED = 20261128
 
@@ -53,6 +60,88 @@ def test_der_signature_is_encode_dss_signature_for_random_signatures() -> None:
     for _ in range(5000):
         signature = rng.randbytes(64)
         assert der_signature(signature) == dss(signature)
+
+
+# --- RS256: the recovered DigestInfo ---------------------------------------------------
+
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PUBLIC = RSA_KEY.public_key()
+MODULUS_BYTES = 256
+SHA256_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+SHA256_INFO_NO_NULL = bytes.fromhex("302f300b06096086480165030402010420")
+SHA384_INFO = bytes.fromhex("3041300d060960864801650304020205000430")
+
+
+def verify_verdict(signature: bytes, data: bytes) -> bool:
+    try:
+        PUBLIC.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
+def raw_signature(encoded: bytes) -> bytes:
+    """The RSA private operation on an encoded message of our making (RFC 8017 §5.2.1)."""
+    numbers = RSA_KEY.private_numbers()
+    value = pow(int.from_bytes(encoded, "big"), numbers.d, numbers.public_numbers.n)
+    return value.to_bytes(MODULUS_BYTES, "big")
+
+
+def encoded(t: bytes, *, block: bytes = b"\x01", filler: bytes = b"\xff") -> bytes:
+    """00 || block type || PS || 00 || T, PS filling the modulus's length."""
+    ps = filler * (MODULUS_BYTES - 3 - len(t))
+    return b"\x00" + block + ps + b"\x00" + t
+
+
+def forged(data: bytes) -> dict[str, tuple[bytes, bool]]:
+    """Signatures over `data`, by name: (signature, what RFC 8017 §8.2.2 says of it)."""
+    digest = hashlib.sha256(data).digest()
+    good = SHA256_INFO + digest
+    short_ps = b"\x00\x01" + b"\xff" * 7 + b"\x00" + good
+    return {
+        "library": (RSA_KEY.sign(data, padding.PKCS1v15(), hashes.SHA256()), True),
+        "ours": (raw_signature(encoded(good)), True),
+        "sha384": (RSA_KEY.sign(data, padding.PKCS1v15(), hashes.SHA384()), False),
+        "sha384 info, sha256 digest": (raw_signature(encoded(SHA384_INFO + digest)), False),
+        "no NULL parameters": (raw_signature(encoded(SHA256_INFO_NO_NULL + digest)), False),
+        "bare digest": (raw_signature(encoded(digest)), False),
+        "trailing byte": (raw_signature(encoded(good + b"\x00")), False),
+        "digest cut short": (raw_signature(encoded(good[:-1])), False),
+        "block type 2": (raw_signature(encoded(good, block=b"\x02")), False),
+        "padding not FF": (raw_signature(encoded(good, filler=b"\xfe")), False),
+        "seven FF": (raw_signature(short_ps.rjust(MODULUS_BYTES, b"\x00")), False),
+        "beyond the modulus": (b"\xff" * MODULUS_BYTES, False),
+        "the modulus": (PUBLIC.public_numbers().n.to_bytes(MODULUS_BYTES, "big"), False),
+        "zero": (bytes(MODULUS_BYTES), False),
+        "one": ((1).to_bytes(MODULUS_BYTES, "big"), False),
+        "a byte short": (RSA_KEY.sign(data, padding.PKCS1v15(), hashes.SHA256())[1:], False),
+    }
+
+
+@pytest.mark.parametrize("name", list(forged(b"")))
+def test_rs256_check_gives_verify_s_verdict_on_each_forgery(name: str) -> None:
+    data = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0"
+    signature, expected = forged(data)[name]
+    assert RS256Key("k", PUBLIC).check(signature, data) is expected
+    assert verify_verdict(signature, data) is expected
+    # The same signature over other data: refused by both.
+    assert RS256Key("k", PUBLIC).check(signature, data + b"x") is False
+
+
+def test_rs256_check_gives_verify_s_verdict_on_damaged_signatures() -> None:
+    rng = random.Random(SEED)
+    key = RS256Key("k", PUBLIC)
+    accepted = 0
+    for n in range(300):
+        data = rng.randbytes(rng.randrange(1, 900))
+        signature = bytearray(RSA_KEY.sign(data, padding.PKCS1v15(), hashes.SHA256()))
+        if n % 3:  # two in three damaged: a bit flipped, or a byte replaced
+            index = rng.randrange(len(signature))
+            signature[index] ^= 1 << rng.randrange(8) if n % 3 == 1 else rng.randrange(1, 256)
+        verdict = key.check(bytes(signature), data)
+        assert verdict is verify_verdict(bytes(signature), data)
+        accepted += verdict
+    assert accepted == 100
 
 
 # --- JSON objects ----------------------------------------------------------------------

@@ -35,6 +35,7 @@ Every refusal is `TokenRejected` with the reason in `reason`; nothing else escap
 """
 
 import binascii
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -134,19 +135,36 @@ class VerifyingKey(ABC):
 KeyOf = Callable[[str, float], VerifyingKey | None]
 
 _SHA256: Final = hashes.SHA256()
+_sha256: Final = hashlib.sha256
 _ECDSA_SHA256: Final = ec.ECDSA(_SHA256)
 _PKCS1V15: Final = padding.PKCS1v15()
 
 
-class RS256Key(VerifyingKey):
-    """RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3)."""
+# RFC 8017 §9.2, note 1: the DER of the DigestInfo for SHA-256, up to the hash value.
+_SHA256_DIGEST_INFO: Final = bytes.fromhex("3031300d060960864801650304020105000420")
 
-    __slots__ = ("_key", "_length")
+
+class RS256Key(VerifyingKey):
+    """RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3).
+
+    RFC 8017 §8.2.2 as it is written: `cryptography` applies the public key and checks the
+    padding (00 01, at least eight FF, 00; `recover_data_from_signature` with no
+    algorithm); the DigestInfo it returns must then equal, byte for byte, the one
+    EMSA-PKCS1-v1_5 encodes for the signing input. The padding's length follows from
+    the key and the DigestInfo, so that is the whole encoded message compared: no other
+    DigestInfo (another hash, parameters left out, trailing bytes) passes. The same
+    verdict as `verify(..., PKCS1v15(), SHA256())` for 1.5-2 µs less a check (of 19-21):
+    that call has OpenSSL set up the digest and encode the DigestInfo every time.
+    test_fast_jws_pieces.py holds the two to each other on forged and damaged signatures.
+    """
+
+    __slots__ = ("_key", "_length", "_recover")
 
     def __init__(self, kid: str, key: rsa.RSAPublicKey) -> None:
         super().__init__(kid, "RS256")
         self._key = key
         self._length = (key.key_size + 7) // 8
+        self._recover = key.recover_data_from_signature
 
     def public_key(self) -> rsa.RSAPublicKey:
         return self._key
@@ -156,10 +174,10 @@ class RS256Key(VerifyingKey):
         if len(signature) != self._length:
             return False
         try:
-            self._key.verify(signature, signing_input, _PKCS1V15, _SHA256)
+            recovered = self._recover(signature, _PKCS1V15, None)
         except InvalidSignature:
             return False
-        return True
+        return recovered == _SHA256_DIGEST_INFO + _sha256(signing_input).digest()
 
 
 class ES256Key(VerifyingKey):
