@@ -45,13 +45,7 @@ class Plan:
     concurrency: int  # of the bare-client comparisons
     timing: Timing  # seconds per case, warm-up, interleaved turns
     workers: tuple[int, ...]  # process counts for the scaling figure
-    peer_warmup: float = 0.0  # seconds of warm-up per side beside oidc-provider, at least
-
-    @property
-    def peer_timing(self) -> Timing:
-        """The comparisons with oidc-provider: both sides warmed up alike, long enough for
-        V8 to have compiled the peer's hot paths."""
-        return replace(self.timing, warmup=max(self.timing.warmup, self.peer_warmup))
+    peer_warmup: float = 0.0  # seconds of warm-up of oidc-provider, at least (peers.compare)
 
 
 async def _client_credentials(
@@ -62,7 +56,9 @@ async def _client_credentials(
     if peer.port is not None:
         resource = peers.RESOURCE.format(alg=server.access_token_alg)
         targets.append((peer.port, peers.token_request(peer.port, peer.authorization, resource)))
-    run = await peers.compare(targets, peers.token_ok, plan.concurrency, plan.peer_timing)
+    run = await peers.compare(
+        targets, peers.token_ok, plan.concurrency, plan.timing, plan.peer_warmup
+    )
     return _pair(run.results)
 
 
@@ -74,7 +70,9 @@ async def _static(server: Server, peer: Peer, plan: Plan) -> dict[str, Any]:
         targets = [(port, peers.get_request(port, ours[name]))]
         if peer.port is not None:
             targets.append((peer.port, peers.get_request(peer.port, theirs[name])))
-        run = await peers.compare(targets, peers.json_ok, plan.concurrency, plan.peer_timing)
+        run = await peers.compare(
+            targets, peers.json_ok, plan.concurrency, plan.timing, plan.peer_warmup
+        )
         out[name] = _pair(run.results)
     return out
 

@@ -58,9 +58,9 @@ class Mode:
     user_grants: tuple[str, ...]  # algorithms that run authorization_code and refresh_token
     token_rates: bool = False  # AccessTokens issue/verify beside joserfc and PyJWT
     saturation_seconds: float = 2.0  # each phase of /jwks.json and verify under logins
-    # Warm-up of each side of a comparison with oidc-provider: V8 compiles its hot paths
-    # only after some thousands of requests, and a cold peer made a ratio look twice as
-    # good as after a second of warm-up (docs/benchmarks.md).
+    # Warm-up of oidc-provider in a comparison: V8 compiles its hot paths only after some
+    # thousands of requests, and a cold peer made a ratio look twice as good as after a
+    # second of warm-up (docs/benchmarks.md). gatepass's side gets the mode's warm-up.
     peer_warmup: float = 1.0
     workers: tuple[int, ...] = field(default_factory=lambda: (1, max(2, os.cpu_count() or 1)))
 
@@ -85,9 +85,11 @@ MODES = {
     "quick": Mode(  # under a minute on a 2-core machine
         "quick",
         Timing(0.3, 0.1, 2),
-        # Four turns of the six verification cases: with two, one burst of other work on
-        # the machine moved a ratio by 0.05 between runs.
-        Timing(0.4, 0.05, 4),
+        # Sixteen turns of the six verification cases, 25 ms each: a ratio is the median
+        # of its turns, and a burst of other work on a shared host (tens to hundreds of
+        # ms) then spoils a few turns rather than one of four (with four, runs of the
+        # same code on one VM gave ES256 medians of 0.85 and 0.92).
+        Timing(0.4, 0.05, 16),
         levels=[1, 16],
         grant_levels=[16],
         concurrency=16,

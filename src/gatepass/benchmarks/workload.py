@@ -111,12 +111,16 @@ async def interleaved(
     concurrency: int,
     items: int,
     seconds: float,
-    warmup: float,
+    warmup: float | Sequence[float],
     slices: int,
 ) -> Interleaved:
-    """Each op for `seconds` in total, in `slices` turns; the order flips every turn (ABBA)."""
-    for op in ops:  # warm up: connection pools filled, caches hot; not measured
-        await _slice(op, concurrency, items, warmup, _Tally())
+    """Each op for `seconds` in total, in `slices` turns; the order flips every turn (ABBA).
+    `warmup`: seconds of unmeasured calls first, for every op or per op."""
+    warmups = [warmup] * len(ops) if isinstance(warmup, int | float) else list(warmup)
+    if len(warmups) != len(ops):
+        raise ValueError("one warm-up per op")
+    for op, seconds_warm in zip(ops, warmups, strict=True):  # pools filled, caches hot
+        await _slice(op, concurrency, items, seconds_warm, _Tally())
     tallies = [_Tally() for _ in ops]
     slice_rates = []
     for turn in range(slices):
