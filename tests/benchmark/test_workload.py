@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from gatepass.benchmarks.workload import Operation, interleaved
+from gatepass.benchmarks.workload import Operation, Throughput, interleaved
 
 
 def counted(calls: Counter[str], name: str) -> Operation:
@@ -17,17 +17,17 @@ def counted(calls: Counter[str], name: str) -> Operation:
     return op
 
 
+async def measured(
+    calls: Counter[str], names: tuple[str, ...], warmup: float | list[float]
+) -> list[Throughput]:
+    ops = [counted(calls, name) for name in names]
+    run = await interleaved(ops, concurrency=1, items=1, seconds=0.02, warmup=warmup, slices=2)
+    return run.results
+
+
 async def test_each_op_is_warmed_up_for_its_own_seconds() -> None:
     calls: Counter[str] = Counter()
-    run = await interleaved(
-        [counted(calls, "ours"), counted(calls, "peer")],
-        concurrency=1,
-        items=1,
-        seconds=0.02,
-        warmup=[0.0, 0.05],
-        slices=2,
-    )
-    ours, peer = run.results
+    ours, peer = await measured(calls, ("ours", "peer"), [0.0, 0.05])
     assert calls["ours"] == ours.ops  # no call before the measured turns
     assert calls["peer"] > peer.ops  # the warm-up's calls, not counted
     assert ours.ops > 0
@@ -36,15 +36,7 @@ async def test_each_op_is_warmed_up_for_its_own_seconds() -> None:
 
 async def test_one_warm_up_is_every_op_s() -> None:
     calls: Counter[str] = Counter()
-    run = await interleaved(
-        [counted(calls, "a"), counted(calls, "b")],
-        concurrency=1,
-        items=1,
-        seconds=0.02,
-        warmup=0.03,
-        slices=1,
-    )
-    for name, result in zip("ab", run.results, strict=True):
+    for name, result in zip("ab", await measured(calls, ("a", "b"), 0.03), strict=True):
         assert calls[name] > result.ops
 
 
