@@ -3,13 +3,14 @@
 import asyncio
 import os
 import re
+import sys
 import threading
 import unicodedata
 
 import pytest
 
 from gatepass.config import Settings
-from gatepass.crypto.passwords import Argon2Parameters, PasswordHasher
+from gatepass.crypto.passwords import HASHING_NICENESS, Argon2Parameters, PasswordHasher
 
 OWASP = Argon2Parameters(memory_kib=19456, time_cost=2, parallelism=1)
 PASSWORD = "correct horse battery staple"
@@ -160,3 +161,22 @@ async def test_hashes_run_on_one_thread_per_core_at_most(stored: str) -> None:
     assert all(verdicts)
     assert 1 <= most <= cores
     assert all(name.startswith("argon2") for name in seen)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+async def test_hashes_run_below_the_event_loops_priority(stored: str) -> None:
+    """While logins keep every core hashing, a JWKS or token request must not wait for a
+    time slice: the hashing threads run HASHING_NICENESS lower, the rest of the process
+    (this thread, the event loop) at its usual priority."""
+    niceness: list[int] = []
+
+    class Watched(PasswordHasher):
+        def verify_sync(self, password_hash: str | None, password: str) -> bool:
+            niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().verify_sync(password_hash, password)
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert await Watched(OWASP).verify(stored, PASSWORD) is True
+    assert niceness == [min(own + HASHING_NICENESS, 19)]
+    assert own < niceness[0]  # the test runs below 19, or it proves nothing
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # unchanged
