@@ -5,6 +5,9 @@
 - `RS256Key.check` compares the DigestInfo `cryptography` recovers with the one it
   encodes: it gives `verify`'s verdict on good, damaged and forged signatures (another
   hash, parameters left out, trailing bytes, short padding, values beyond the modulus);
+- `ES256Key.check` hands `cryptography` the SHA-256 of the signing input (`Prehashed`):
+  it gives `verify(..., ECDSA(SHA256()))`'s verdict on good, damaged and foreign
+  signatures (another key, other data, R or S zero or beyond the group order);
 - `_json_object` takes an object from the C scanner without the duplicate-member hook
   when a count of commas proves no member was lost, at any depth: it accepts and refuses
   exactly what the hooked decoder does, duplicates and commas inside strings, nested
@@ -20,11 +23,14 @@ from typing import Any
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from gatepass.resource.errors import TokenRejected
-from gatepass.resource.fast_jws import RS256Key, _json_object, der_signature
+from gatepass.resource.fast_jws import ES256Key, RS256Key, _json_object, der_signature
 
 SEED = 20261128
 
@@ -142,6 +148,57 @@ def test_rs256_check_gives_verify_s_verdict_on_damaged_signatures() -> None:
         assert verdict is verify_verdict(bytes(signature), data)
         accepted += verdict
     assert accepted == 100
+
+
+# --- ES256: the digest handed in -------------------------------------------------------
+
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+EC_OTHER = ec.generate_private_key(ec.SECP256R1())
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def jws_es256(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def es256_verdict(signature: bytes, data: bytes) -> bool:
+    """`cryptography` hashing the data itself."""
+    try:
+        EC_KEY.public_key().verify(dss(signature), data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def test_es256_check_gives_verify_s_verdict_on_good_damaged_and_foreign_signatures() -> None:
+    rng = random.Random(SEED)
+    key = ES256Key("k", EC_KEY.public_key())
+    verdicts = []
+    for n in range(300):
+        data = rng.randbytes(rng.randrange(0, 900))
+        signature = bytearray(jws_es256(EC_OTHER if n % 5 == 4 else EC_KEY, data))
+        if n % 5 in (1, 2):  # damaged: a bit flipped, or a byte replaced
+            index = rng.randrange(len(signature))
+            signature[index] ^= 1 << rng.randrange(8) if n % 5 == 1 else rng.randrange(1, 256)
+        if n % 5 == 3:  # a good signature, over other data
+            data += b"."
+        verdict = key.check(bytes(signature), data)
+        assert verdict is es256_verdict(bytes(signature), data)
+        verdicts.append(verdict)
+    assert verdicts.count(True) == 60  # the undamaged ones of the right key, no more
+
+
+@pytest.mark.parametrize(
+    ("r", "s"),
+    [(0, 1), (1, 0), (P256_ORDER, 1), (1, P256_ORDER), (P256_ORDER + 1, 1), (2**256 - 1, 1)],
+    ids=["r zero", "s zero", "r the order", "s the order", "r beyond", "r all ones"],
+)
+def test_es256_check_refuses_r_and_s_outside_the_group_as_verify_does(r: int, s: int) -> None:
+    data = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0"
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    assert ES256Key("k", EC_KEY.public_key()).check(signature, data) is False
+    assert es256_verdict(signature, data) is False
 
 
 # --- JSON objects ----------------------------------------------------------------------
