@@ -4,6 +4,8 @@ uvicorn apps. What it times must be right answers (valid tokens accepted, revoke
 refused, the protected endpoint really protected). Nothing here asserts on a rate or a
 latency."""
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,7 +15,7 @@ import jwt
 import pytest
 
 from gatepass.accounts.model import User
-from gatepass.benchmarks import endpoint, resource, under_load, verify_rates
+from gatepass.benchmarks import endpoint, login_storm, resource, verify_rates
 from gatepass.benchmarks.environment import (
     PASSWORD,
     BenchError,
@@ -21,7 +23,7 @@ from gatepass.benchmarks.environment import (
     argon2_parameters,
     manager_for,
 )
-from gatepass.benchmarks.server import live_server
+from gatepass.benchmarks.server import Servers, live_server
 from gatepass.benchmarks.tokens import Timing
 from gatepass.benchmarks.workload import Operation
 from gatepass.clock import SystemClock
@@ -117,16 +119,18 @@ async def test_every_verify_case_accepts_real_tokens_and_none_accepts_forged_one
 async def test_one_run_on_a_live_server_measures_right_answers_and_reports_them(
     stack: Stack, tmp_path: Path
 ) -> None:
-    figures = await resource.resource_figures(
-        stack,
-        tmp_path,
-        token_timing=TINY,
-        endpoint_timing=Timing(seconds=0.2, warmup=0.05, slices=2),
-        concurrency=2,
-        revocations=3,
-        saturation_seconds=0.3,
-        progress=lambda message: None,
-    )
+    async with Servers(tmp_path) as servers:  # none started beforehand: one starts now
+        figures = await resource.resource_figures(
+            stack,
+            tmp_path,
+            servers,
+            token_timing=TINY,
+            endpoint_timing=Timing(seconds=0.2, warmup=0.05, slices=2),
+            concurrency=2,
+            revocations=3,
+            saturation_seconds=0.3,
+            progress=lambda message: None,
+        )
     spread = figures["propagation"]
     # Each revoked token was accepted by the other process first, then refused as revoked.
     assert (spread["refused"], spread["errors"]) == (3, 0)
@@ -153,12 +157,30 @@ async def test_one_run_on_a_live_server_measures_right_answers_and_reports_them(
 async def test_the_login_storm_signs_its_users_in_until_its_time_is_up(
     stack: Stack, tmp_path: Path
 ) -> None:
-    """What the storm process runs (under_load.main), here in-process on a live server."""
+    """What the storm process runs (login_storm.main), here in-process on a live server."""
     async with live_server(stack.settings, tmp_path, "storm") as server:
-        tally = await under_load._storm(server.url, ["u@bench.example"], 2, 0.5)
+        tally = await login_storm._storm(server.url, PASSWORD, ["u@bench.example"], 2, 0.5)
     assert tally["ok"] > 0
     assert tally["failed"] == 0
     assert tally["seconds"] >= 0.5
+
+
+def test_the_login_storm_process_imports_httpx_and_not_the_server() -> None:
+    """It starts while the measurement waits: the server's imports (SQLAlchemy, the app)
+    would cost it seconds of a core first."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, gatepass.benchmarks.login_storm; print(*sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "httpx" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("sqlalchemy", "redis", "starlette")]
+    assert {m for m in loaded if m.startswith("gatepass")} == {
+        "gatepass",
+        "gatepass.benchmarks",
+        "gatepass.benchmarks.login_storm",
+    }
 
 
 async def test_the_endpoint_bench_refuses_to_time_an_unprotected_app(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Issuing at the token endpoint, per access-token algorithm, on a live `gatepass serve`,
 beside oidc-provider (benchmarks/peers.py) where Node.js is available.
 
-Per algorithm, one server start (the algorithm is the server's GATEPASS_ACCESS_TOKEN_ALG):
+Per algorithm, one server (the algorithm is the server's GATEPASS_ACCESS_TOKEN_ALG; all of
+`server_specs` are started together beforehand, server.Servers):
 
     client_credentials   bare HTTP/1.1 client, interleaved with the same request to
                          oidc-provider (resource indicator of the same algorithm)
@@ -15,12 +16,11 @@ which is the 1 -> N processes scaling figure.
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from gatepass.benchmarks import exchange, grants, peers
 from gatepass.benchmarks.environment import Stack
-from gatepass.benchmarks.server import Server, live_server
+from gatepass.benchmarks.server import Server, Servers, Spec
 from gatepass.benchmarks.tokens import Timing
 from gatepass.benchmarks.workload import Throughput
 from gatepass.oauth.clients import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN
@@ -95,15 +95,35 @@ async def _user_grants(
     return {AUTHORIZATION_CODE: code, REFRESH_TOKEN: refresh}
 
 
+def server_specs(stack: Stack, plan: Plan) -> list[Spec]:
+    """The servers `token_endpoint` runs on: one per algorithm, then each worker count > 1."""
+    specs = [
+        Spec(replace(stack.settings, access_token_alg=alg), f"{stack.name}-{alg}")
+        for alg in plan.algorithms
+    ]
+    return specs + [Spec(stack.settings, f"workers-{w}", w) for w in plan.workers if w > 1]
+
+
 async def token_endpoint(
-    stack: Stack, workdir: Path, plan: Plan, peer: Peer, progress: Callable[[str], None]
+    stack: Stack,
+    servers: Servers,
+    plan: Plan,
+    peer: Peer,
+    progress: Callable[[str], None],
 ) -> dict[str, Any]:
-    """{alg: {grant: figures}}, "static": discovery and JWKS, "workers": {W: throughput}."""
+    """{alg: {grant: figures}}, "static": discovery and JWKS, "workers": {W: throughput};
+    on the servers of `server_specs` (started by `servers` beforehand, or now)."""
     machine, app = await grants.machine_client(stack), await grants.app_client(stack)
     out: dict[str, Any] = {"algorithms": {}, "static": None, "workers": {}}
-    for alg in plan.algorithms:
-        settings = replace(stack.settings, access_token_alg=alg)
-        async with live_server(settings, workdir, f"{stack.name}-{alg}") as server:
+    for spec in server_specs(stack, plan):
+        async with servers.serve(spec) as server:
+            if spec.workers > 1:
+                progress(f"client_credentials on gatepass serve --workers {spec.workers}")
+                none = Peer(None, "not compared")
+                figures = await _client_credentials(server, machine[1], none, plan)
+                out["workers"][spec.workers] = figures["gatepass"]
+                continue
+            alg = spec.settings.access_token_alg
             progress(f"token endpoint on {stack.name}, {alg}: client_credentials")
             entry = {CLIENT_CREDENTIALS: await _client_credentials(server, machine[1], peer, plan)}
             if alg in plan.user_grants:
@@ -114,10 +134,4 @@ async def token_endpoint(
                 out["static"] = await _static(server, peer, plan)
                 out["workers"][1] = entry[CLIENT_CREDENTIALS]["gatepass"]
             out["algorithms"][alg] = entry
-    for count in (w for w in plan.workers if w > 1):
-        progress(f"client_credentials on gatepass serve --workers {count}")
-        async with live_server(stack.settings, workdir, f"workers-{count}", count) as server:
-            none = Peer(None, "not compared")
-            figures = await _client_credentials(server, machine[1], none, plan)
-            out["workers"][count] = figures["gatepass"]
     return out

@@ -6,8 +6,8 @@
       │                   without a RevocationSet, beside raw `cryptography` and PyJWT
       ├─ endpoint.py      a Starlette endpoint behind GatepassAuth beside the same one open
       └─ under_load.py    /jwks.json and an uncached verify, p99, while logins saturate
-                          the cores (a server of its own: the login throttle per address
-                          raised, as every login comes from 127.0.0.1)
+                          the cores (the server's login throttle per address is raised,
+                          as every login comes from 127.0.0.1)
 
 Every token is a real gatepass access token: from the server's `POST /token`
 (propagation, endpoint), or, for the algorithms the server does not sign access tokens
@@ -27,16 +27,31 @@ import httpx
 
 from gatepass.benchmarks import endpoint, grants, propagation, under_load, verify_rates
 from gatepass.benchmarks.environment import Stack
-from gatepass.benchmarks.server import live_server
+from gatepass.benchmarks.server import Server, Servers, Spec
 from gatepass.benchmarks.tokens import Timing
 from gatepass.clock import SystemClock
 from gatepass.keys.ring import KeyRing
 from gatepass.web.app import build_key_ring
 
 
+def server_spec(stack: Stack) -> Spec:
+    """The identity server of this part: the stack's settings, logins from one address
+    unthrottled (the login storm's)."""
+    return Spec(stack.settings, "resource", extra={"GATEPASS_LOGIN_ADDRESS_LIMIT": "100000"})
+
+
+async def signing_keys(stack: Stack) -> KeyRing:
+    """The stack's key ring, started: every algorithm's key exists, so that a server started
+    after this publishes them all in its JWKS (and servers started together create none)."""
+    ring = build_key_ring(stack.settings, stack.backends, SystemClock())
+    await ring.start()
+    return ring
+
+
 async def resource_figures(
     stack: Stack,
     workdir: Path,
+    servers: Servers,
     *,
     token_timing: Timing,
     endpoint_timing: Timing,
@@ -45,10 +60,8 @@ async def resource_figures(
     saturation_seconds: float,
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
-    # Every algorithm's key exists before the server starts, so its JWKS has them all.
-    ring = build_key_ring(stack.settings, stack.backends, SystemClock())
-    await ring.start()
-    async with live_server(stack.settings, workdir, "resource") as server:
+    ring = await signing_keys(stack)  # before `servers` has any server start
+    async with servers.serve(server_spec(stack)) as server:
         settings = replace(stack.settings, issuer=server.url)
         _, authorization = await grants.machine_client(stack)
         progress(f"resource toolkit: revocation propagation, {revocations} revocations")
@@ -62,8 +75,8 @@ async def resource_figures(
         protected = await endpoint.endpoint_rates(
             settings, server.url, token, concurrency, endpoint_timing, workdir
         )
-    progress("resource toolkit: /jwks.json and verify while logins saturate the cores")
-    saturated = await _under_login_load(stack, workdir, ring, saturation_seconds)
+        progress("resource toolkit: /jwks.json and verify while logins saturate the cores")
+        saturated = await _under_login_load(stack, server, ring, saturation_seconds)
     return {
         "server": f"gatepass serve, {stack.backends.engine.dialect.name} + Redis, "
         f"{settings.access_token_alg} access tokens",
@@ -75,15 +88,13 @@ async def resource_figures(
 
 
 async def _under_login_load(
-    stack: Stack, workdir: Path, ring: KeyRing, seconds: float
+    stack: Stack, server: Server, ring: KeyRing, seconds: float
 ) -> dict[str, Any]:
-    extra = {"GATEPASS_LOGIN_ADDRESS_LIMIT": "100000"}
-    async with live_server(stack.settings, workdir, "under-load", extra=extra) as server:
-        settings = replace(stack.settings, issuer=server.url)
-        pairs = await verify_rates.issued_tokens(settings, ring, settings.access_token_alg)
-        # The stack's own users (their password is the bench's), whoever seeded them.
-        found = [await stack.backends.users.get(user_id) for user_id in stack.user_ids]
-        emails = [user.email for user in found if user is not None]
-        return await under_load.latencies(
-            settings, server, [token for token, _ in pairs], emails, os.cpu_count() or 1, seconds
-        )
+    settings = replace(stack.settings, issuer=server.url)
+    pairs = await verify_rates.issued_tokens(settings, ring, settings.access_token_alg)
+    # The stack's own users (their password is the bench's), whoever seeded them.
+    found = [await stack.backends.users.get(user_id) for user_id in stack.user_ids]
+    emails = [user.email for user in found if user is not None]
+    return await under_load.latencies(
+        settings, server, [token for token, _ in pairs], emails, os.cpu_count() or 1, seconds
+    )

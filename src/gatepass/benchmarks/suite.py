@@ -35,6 +35,7 @@ from gatepass.benchmarks import (
 )
 from gatepass.benchmarks.environment import SESSIONS_PER_USER, USERS, Stack, Targets, open_stack
 from gatepass.benchmarks.environment import services as open_services
+from gatepass.benchmarks.server import Servers
 from gatepass.benchmarks.tokens import Timing
 from gatepass.config import Settings
 from gatepass.crypto.keys import ALGORITHMS
@@ -125,7 +126,7 @@ MODES = {
 def steps(mode: Mode, targets: Targets) -> int:
     """How many progress lines a run prints: the bar's length."""
     count = 2 + 3 * len(targets.backends)  # peer install, wire; per backend three parts
-    count += 1 + len(ALGORITHMS) + len(mode.user_grants) + 1 + len(mode.workers) - 1
+    count += 2 + len(ALGORITHMS) + len(mode.user_grants) + 1 + len(mode.workers) - 1
     if "redis" in targets.backends:
         count += 4 + len(ALGORITHMS) + len(mode.live_sessions)
     return count + (len(ALGORITHMS) if mode.token_rates else 0)
@@ -191,14 +192,8 @@ async def _peer(targets: Targets, progress: Progress) -> dict[str, Any]:
     return {"unavailable": None, "version": "9.13.3", "directory": installed}
 
 
-async def _issuing(
-    stack: Stack, targets: Targets, mode: Mode, raw: dict[str, Any], progress: Progress
-) -> None:
-    """Wire sizes, concurrent logins, the token endpoint beside oidc-provider."""
-    progress("wire sizes and concurrent logins")
-    raw["wire"] = await wire.sizes(stack, targets.workdir)
-    raw["login_throughput"] = await login.login_throughput(stack, mode.timing)
-    plan = issuing.Plan(
+def _plan(mode: Mode) -> issuing.Plan:
+    return issuing.Plan(
         ALGORITHMS,
         mode.user_grants,
         mode.grant_levels,
@@ -207,26 +202,57 @@ async def _issuing(
         mode.workers,
         mode.peer_warmup,
     )
+
+
+async def _servers(stack: Stack, mode: Mode, servers: Servers, progress: Progress) -> None:
+    """Every `gatepass serve` of the issuing and resource parts, started together."""
+    specs = issuing.server_specs(stack, _plan(mode))
+    if stack.name == "redis":
+        specs.append(resource.server_spec(stack))
+    progress(f"starting {len(specs)} gatepass servers")
+    await resource.signing_keys(stack)
+    await servers.start(specs)
+
+
+async def _issuing(
+    stack: Stack,
+    targets: Targets,
+    mode: Mode,
+    raw: dict[str, Any],
+    progress: Progress,
+    servers: Servers,
+) -> None:
+    """Wire sizes, concurrent logins, the token endpoint beside oidc-provider."""
+    progress("wire sizes and concurrent logins")
+    raw["wire"] = await wire.sizes(stack, targets.workdir)
+    raw["login_throughput"] = await login.login_throughput(stack, mode.timing)
+    plan = _plan(mode)
     info = raw["peer"]
     if info["directory"] is None:
         none = issuing.Peer(None, info["unavailable"])
-        raw["issuing"] = await issuing.token_endpoint(stack, targets.workdir, plan, none, progress)
+        raw["issuing"] = await issuing.token_endpoint(stack, servers, plan, none, progress)
         return
     client_id, secret = peers.new_client()
     async with peers.running(
         info["directory"], client_id, secret, ALGORITHMS, targets.workdir
     ) as port:
         peer = issuing.Peer(port, None, exchange.basic(client_id, secret))
-        raw["issuing"] = await issuing.token_endpoint(stack, targets.workdir, plan, peer, progress)
+        raw["issuing"] = await issuing.token_endpoint(stack, servers, plan, peer, progress)
 
 
 async def _redis(
-    stack: Stack, targets: Targets, mode: Mode, raw: dict[str, Any], progress: Progress
+    stack: Stack,
+    targets: Targets,
+    mode: Mode,
+    raw: dict[str, Any],
+    progress: Progress,
+    servers: Servers,
 ) -> None:
     """The resource toolkit (its revocation feed is Redis) and live sessions in Redis."""
     raw["resource"] = await resource.resource_figures(
         stack,
         targets.workdir,
+        servers,
         token_timing=mode.token_timing,
         endpoint_timing=mode.timing,
         concurrency=mode.concurrency,
@@ -265,10 +291,12 @@ async def run(mode: Mode, configured: Settings, progress: Progress) -> dict[str,
             async with open_stack(name, targets) as stack:
                 raw["versions"] |= await _versions(stack)
                 await _backend(stack, mode, raw, progress)
-                if name == deployment:
-                    await _issuing(stack, targets, mode, raw, progress)
-                if name == "redis":
-                    await _redis(stack, targets, mode, raw, progress)
+                async with Servers(targets.workdir) as servers:
+                    if name == deployment:
+                        await _servers(stack, mode, servers, progress)
+                        await _issuing(stack, targets, mode, raw, progress, servers)
+                    if name == "redis":
+                        await _redis(stack, targets, mode, raw, progress, servers)
         if mode.token_rates:
             raw["tokens"] = await tokens.token_rates(targets.workdir, mode.token_timing, progress)
     raw["peer"].pop("directory")
