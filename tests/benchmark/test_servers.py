@@ -61,6 +61,26 @@ async def test_servers_started_together_are_each_handed_out_then_stopped(
     assert children() == before  # the one no part took, stopped at the end
 
 
+async def test_a_spec_given_twice_is_one_server_for_two_parts(
+    settings: Settings, backends: Backends, tmp_path: Path
+) -> None:
+    del backends
+    shared = Spec(settings, "shared")
+    before = children()
+    async with Servers(tmp_path) as servers:
+        await servers.start([shared, Spec(settings, "other"), shared])
+        assert len(children() - before) == 2
+        async with servers.serve(shared) as first_part:
+            pass
+        assert first_part.pid in children()  # kept for the second part
+        async with servers.serve(shared) as second_part:
+            assert second_part.pid == first_part.pid
+            assert await healthy(second_part.url)
+        assert first_part.pid not in children()  # stopped after the last
+        with pytest.raises(ValueError, match="two different servers"):
+            await servers.start([shared, Spec(settings, "shared", workers=2)])
+
+
 async def test_a_server_started_for_other_settings_is_replaced(
     settings: Settings, backends: Backends, tmp_path: Path
 ) -> None:

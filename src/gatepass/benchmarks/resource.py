@@ -6,7 +6,7 @@
       │                   without a RevocationSet, beside raw `cryptography` and PyJWT
       ├─ endpoint.py      a Starlette endpoint behind GatepassAuth beside the same one open
       └─ under_load.py    /jwks.json and an uncached verify, p99, while logins saturate
-                          the cores (the server's login throttle per address is raised,
+                          the cores (the stack's login throttle per address is raised,
                           as every login comes from 127.0.0.1)
 
 Every token is a real gatepass access token: from the server's `POST /token`
@@ -35,9 +35,10 @@ from gatepass.web.app import build_key_ring
 
 
 def server_spec(stack: Stack) -> Spec:
-    """The identity server of this part: the stack's settings, logins from one address
-    unthrottled (the login storm's)."""
-    return Spec(stack.settings, "resource", extra={"GATEPASS_LOGIN_ADDRESS_LIMIT": "100000"})
+    """The identity server of this part: the stack's settings, under the name the token
+    endpoint part gives its server of the same algorithm (issuing.server_specs), so
+    that, started together, the two parts share one."""
+    return Spec(stack.settings, f"{stack.name}-{stack.settings.access_token_alg}")
 
 
 async def signing_keys(stack: Stack) -> KeyRing:

@@ -71,6 +71,7 @@ def environment(
         "GATEPASS_DATABASE_URL": settings.database_url,
         "GATEPASS_REDIS_PREFIX": settings.redis_prefix,
         "GATEPASS_ACCESS_TOKEN_ALG": settings.access_token_alg,
+        "GATEPASS_LOGIN_ADDRESS_LIMIT": str(settings.login_address_limit),
     }
     if settings.redis_url is not None:
         env["GATEPASS_REDIS_URL"] = settings.redis_url
@@ -125,37 +126,47 @@ class Servers:
     """`gatepass serve` processes started side by side before the parts that use them, each
     handed to its part and stopped when that part is done.
 
-    A start imports the whole server: about 2 s of one core. One after another, the seven
+    A start imports the whole server: about 2 s of one core. One after another, the
     processes of a run (a server per algorithm, two workers and their supervisor, the
     resource toolkit's) cost quick mode a quarter of its minute; started together, before
     anything is measured, they share both cores. Until its part comes a server only
-    waits on its socket.
+    waits on its socket. A spec given n times is one server that serves n parts.
     """
 
     def __init__(self, workdir: Path) -> None:
         self._workdir = workdir
-        self._ready: dict[str, tuple[Spec, Server, AsyncExitStack]] = {}
+        # name -> (spec, server, what stops it, parts still to serve)
+        self._ready: dict[str, tuple[Spec, Server, AsyncExitStack, int]] = {}
 
     async def start(self, specs: Iterable[Spec]) -> None:
         """Start every one at once; returns when all answer, or stops them all and raises."""
-        outcomes = await asyncio.gather(*map(self._start, specs), return_exceptions=True)
+        parts: dict[str, tuple[Spec, int]] = {}
+        for spec in specs:
+            known, uses = parts.get(spec.name, (spec, 0))
+            if known != spec:
+                raise ValueError(f"two different servers named {spec.name!r}")
+            parts[spec.name] = (spec, uses + 1)
+        starts = (self._start(spec, uses) for spec, uses in parts.values())
+        outcomes = await asyncio.gather(*starts, return_exceptions=True)
         failed = [o for o in outcomes if isinstance(o, BaseException)]
         if failed:
             await self.aclose()
             raise failed[0]
 
-    async def _start(self, spec: Spec) -> None:
+    async def _start(self, spec: Spec, uses: int) -> None:
         async with AsyncExitStack() as stack:
             server = await stack.enter_async_context(
                 live_server(spec.settings, self._workdir, spec.name, spec.workers, spec.extra)
             )
-            self._ready[spec.name] = (spec, server, stack.pop_all())
+            self._ready[spec.name] = (spec, server, stack.pop_all(), uses)
 
     @asynccontextmanager
     async def serve(self, spec: Spec) -> AsyncIterator[Server]:
-        """The server started for `spec` (else one started now); stopped at the end."""
-        found = self._ready.pop(spec.name, None)
+        """The server started for `spec` (else one started now); stopped after the last
+        part it was started for."""
+        found = self._ready.get(spec.name)
         if found is not None and found[0] != spec:
+            del self._ready[spec.name]
             await found[2].aclose()  # started for other settings: not this part's server
             found = None
         if found is None:
@@ -164,14 +175,20 @@ class Servers:
             ) as server:
                 yield server
             return
-        async with found[2]:
+        try:
             yield found[1]
+        finally:
+            _, server, stops, uses = self._ready.pop(spec.name)
+            if uses > 1:
+                self._ready[spec.name] = (spec, server, stops, uses - 1)
+            else:
+                await stops.aclose()
 
     async def aclose(self) -> None:
-        """Stop every server no part took."""
+        """Stop every server still waiting for a part."""
         while self._ready:
-            _, (_, _, stack) = self._ready.popitem()
-            await stack.aclose()
+            _, (_, _, stops, _) = self._ready.popitem()
+            await stops.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -209,7 +209,7 @@ async def _servers(stack: Stack, mode: Mode, servers: Servers, progress: Progres
     specs = issuing.server_specs(stack, _plan(mode))
     if stack.name == "redis":
         specs.append(resource.server_spec(stack))
-    progress(f"starting {len(specs)} gatepass servers")
+    progress(f"starting {len({spec.name for spec in specs})} gatepass servers")
     await resource.signing_keys(stack)
     await servers.start(specs)
 
