@@ -214,45 +214,44 @@ async def _servers(stack: Stack, mode: Mode, servers: Servers, progress: Progres
     await servers.start(specs)
 
 
-async def _issuing(
-    stack: Stack,
-    targets: Targets,
-    mode: Mode,
-    raw: dict[str, Any],
-    progress: Progress,
-    servers: Servers,
-) -> None:
+@dataclass(frozen=True)
+class _Part:
+    """What a part of the run on one stack works with."""
+
+    stack: Stack
+    targets: Targets
+    mode: Mode
+    raw: dict[str, Any]
+    progress: Progress
+    servers: Servers
+
+
+async def _issuing(part: _Part) -> None:
     """Wire sizes, concurrent logins, the token endpoint beside oidc-provider."""
+    stack, raw, progress, servers = part.stack, part.raw, part.progress, part.servers
+    workdir = part.targets.workdir
     progress("wire sizes and concurrent logins")
-    raw["wire"] = await wire.sizes(stack, targets.workdir)
-    raw["login_throughput"] = await login.login_throughput(stack, mode.timing)
-    plan = _plan(mode)
+    raw["wire"] = await wire.sizes(stack, workdir)
+    raw["login_throughput"] = await login.login_throughput(stack, part.mode.timing)
+    plan = _plan(part.mode)
     info = raw["peer"]
     if info["directory"] is None:
         none = issuing.Peer(None, info["unavailable"])
         raw["issuing"] = await issuing.token_endpoint(stack, servers, plan, none, progress)
         return
     client_id, secret = peers.new_client()
-    async with peers.running(
-        info["directory"], client_id, secret, ALGORITHMS, targets.workdir
-    ) as port:
+    async with peers.running(info["directory"], client_id, secret, ALGORITHMS, workdir) as port:
         peer = issuing.Peer(port, None, exchange.basic(client_id, secret))
         raw["issuing"] = await issuing.token_endpoint(stack, servers, plan, peer, progress)
 
 
-async def _redis(
-    stack: Stack,
-    targets: Targets,
-    mode: Mode,
-    raw: dict[str, Any],
-    progress: Progress,
-    servers: Servers,
-) -> None:
+async def _redis(part: _Part) -> None:
     """The resource toolkit (its revocation feed is Redis) and live sessions in Redis."""
+    stack, mode, raw, progress = part.stack, part.mode, part.raw, part.progress
     raw["resource"] = await resource.resource_figures(
         stack,
-        targets.workdir,
-        servers,
+        part.targets.workdir,
+        part.servers,
         token_timing=mode.token_timing,
         endpoint_timing=mode.timing,
         concurrency=mode.concurrency,
@@ -292,11 +291,12 @@ async def run(mode: Mode, configured: Settings, progress: Progress) -> dict[str,
                 raw["versions"] |= await _versions(stack)
                 await _backend(stack, mode, raw, progress)
                 async with Servers(targets.workdir) as servers:
+                    part = _Part(stack, targets, mode, raw, progress, servers)
                     if name == deployment:
                         await _servers(stack, mode, servers, progress)
-                        await _issuing(stack, targets, mode, raw, progress, servers)
+                        await _issuing(part)
                     if name == "redis":
-                        await _redis(stack, targets, mode, raw, progress, servers)
+                        await _redis(part)
         if mode.token_rates:
             raw["tokens"] = await tokens.token_rates(targets.workdir, mode.token_timing, progress)
     raw["peer"].pop("directory")
