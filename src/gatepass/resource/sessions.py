@@ -158,8 +158,10 @@ class _RedisReader:
 
     async def touch(self, session_id: str, now: float, idle_seconds: int) -> _Record | None:
         try:
-            # Check and slide in one round trip, as RedisSessionStore.touch does.
-            raw = await self._redis.getex(f"{self._prefix}s:{session_id}", ex=idle_seconds)
+            # Check and slide in one round trip, the command as RedisSessionStore.touch
+            # sends it (its comment: why not getex(), why bytes).
+            key = f"{self._prefix}s:{session_id}"
+            raw = await self._redis.execute_command("GETEX", key, b"EX", b"%d" % idle_seconds)
         except _REDIS_DOWN as exc:
             raise _unavailable("redis", exc) from exc
         return None if raw is None else _decode_hot(raw)

@@ -19,7 +19,7 @@ single round trip); the listing data stays out of it so the hot record stays sma
 """
 
 from gatepass.redis_connect import RedisClient
-from gatepass.sessions.model import PASSWORD_AMR, Session
+from gatepass.sessions.model import PASSWORD_AMR, Session, restored
 from gatepass.storage.redis.base import REDIS_DOWN, RedisStore, unavailable
 
 
@@ -33,14 +33,14 @@ def _from_hot(session_id: str, raw: bytes | str, last_seen_at: float | None) -> 
     created = float(created_at)
     # Every request decodes one: built once, not built and then replaced.
     amr, idp = (tuple(how[0].split()), how[1] or None) if len(how) >= 2 else (PASSWORD_AMR, None)
-    return Session(
-        id=session_id,
-        user_id=user_id,
-        created_at=created,
-        last_seen_at=created if last_seen_at is None else last_seen_at,
-        absolute_expires_at=float(absolute_expires_at),
-        amr=amr,
-        idp=idp,
+    return restored(
+        session_id,
+        user_id,
+        created,
+        created if last_seen_at is None else last_seen_at,
+        float(absolute_expires_at),
+        amr,
+        idp,
     )
 
 
@@ -103,9 +103,12 @@ class RedisSessionStore(RedisStore):
         # call costs measurable CPU here. Same errors caught, same StoreUnavailable.
         try:
             # The command itself: redis-py's getex() first validates its five exclusive
-            # expiry options in Python, a tenth of this call's cost.
+            # expiry options in Python, a tenth of this call's cost. The option and the
+            # seconds go as bytes: redis-py's encoder passes bytes through at once, and
+            # turning "EX" and an int into them cost as much again (a GETEX, 333,000
+            # instructions here; a GET, 322,000; this GETEX, 323,000).
             raw = await self._redis.execute_command(
-                "GETEX", self._session_key(session_id), "EX", idle_seconds
+                "GETEX", self._session_key(session_id), b"EX", b"%d" % idle_seconds
             )
         except REDIS_DOWN as exc:
             raise unavailable(exc) from exc
