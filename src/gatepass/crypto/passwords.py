@@ -1,10 +1,6 @@
 """Password hashing: argon2id with at least OWASP's parameters, off the event loop."""
 
 import asyncio
-import contextlib
-import os
-import sys
-import threading
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,6 +8,8 @@ from functools import cache
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from gatepass.crypto import cpu_threads
 
 # How much lower than the rest of the process the hashing threads run (a nice value, added
 # to the process's own). A hash takes tens of milliseconds of CPU; a JWKS, a token or a
@@ -95,24 +93,7 @@ class PasswordHasher:
 
 @cache
 def _hashing_threads() -> ThreadPoolExecutor:
-    """One thread per usable core, for the whole process. A hash is pure CPU: more hashes
-    at once than cores only share the cores, so every login in a burst would finish late;
-    queued, the first ones finish at full speed. It also leaves asyncio's default executor
-    (DNS, files) free during a login storm."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return ThreadPoolExecutor(
-        max_workers=cores or 1, thread_name_prefix="argon2", initializer=_lower_priority
-    )
-
-
-def _lower_priority() -> None:
-    """Runs in each hashing thread as it starts: on Linux a thread is a task of its own, so
-    its nice value is its own (elsewhere setpriority would lower the whole process, so
-    the threads keep the process's). Raising a nice value needs no privilege."""
-    if sys.platform != "linux":
-        return
-    tid = threading.get_native_id()
-    current = os.getpriority(os.PRIO_PROCESS, tid)
-    # A sandbox that forbids it (OSError): the hashes run at the usual priority.
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, tid, min(current + HASHING_NICENESS, 19))
+    """One pool for the whole process (crypto/cpu_threads.py). Queued, the first logins of a
+    burst finish at full speed; and asyncio's default executor (DNS, files) stays free
+    during a login storm."""
+    return cpu_threads.pool("argon2", HASHING_NICENESS)
