@@ -167,7 +167,9 @@ async def home(request: Request) -> Response:
     unavailable = verdict is Verdict.FEED_UNAVAILABLE
     context = {"session": session, "back_from_logout": back_from_logout, "unavailable": unavailable}
     response = page(request, "home.html", context, status_code=503 if unavailable else 200)
-    if verdict is Verdict.REVOKED:
+    # A cookie that names no live session goes: one just revoked, and one whose record the
+    # sweeper already dropped (revoked while nobody asked), or that ended otherwise.
+    if session is None and not unavailable and SESSION_COOKIE in request.cookies:
         response.delete_cookie(SESSION_COOKIE)
     if logout_state and returned_state:
         response.delete_cookie(LOGOUT_COOKIE)

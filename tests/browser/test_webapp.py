@@ -22,6 +22,7 @@ from tests.support import PASSWORD
 NAME = "Ada Lovelace"
 SIGN_IN = "Sign in with gatepass"
 REVOCATION_BOUND_SECONDS = 5.0  # "within a second", with room for a loaded CI machine (as the spa)
+WEBAPP_SWEEP_SECONDS = 5.0  # examples/webapp/app.py SWEEP_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +217,27 @@ def test_log_out_everywhere_at_gatepass_ends_the_webapp_session_within_a_second(
     _signed_in(laptop, webapp, email)
     laptop.reload()
     _signed_in(laptop, webapp, email)
+
+
+def test_a_session_the_sweeper_dropped_loses_its_cookie_at_the_next_visit(
+    new_device: NewDevice, server: Server, webapp: RunningWebapp
+) -> None:
+    """Revoked while nobody asked, the record goes with the webapp's next sweep; the
+    browser's cookie then names no session, and the next visit must clear it as it
+    clears a revoked one."""
+    laptop = new_device("laptop")
+    email = _sign_up_and_sign_in(laptop, server, webapp)
+    phone = new_device("phone")
+    phone.goto(server.url + "/login")
+    _log_in_at_gatepass(phone, server, email)
+    _at(phone, server.url, "/account")
+    phone.get_by_role("button", name="Log out everywhere").click()
+    _at(phone, server.url, "/login")
+
+    laptop.wait_for_timeout(2.2 * WEBAPP_SWEEP_SECONDS * 1000)  # two sweeps since
+    laptop.goto(webapp.url + "/")
+    _signed_out(laptop, webapp)
+    assert _cookie(laptop, webapp.url, "webapp_session") is None
 
 
 def test_logging_out_at_gatepass_ends_the_webapp_session_of_that_gatepass_session(
