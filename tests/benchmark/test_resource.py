@@ -123,7 +123,7 @@ async def test_every_verify_case_accepts_real_tokens_and_none_accepts_forged_one
 
 
 async def test_one_run_on_a_live_server_measures_right_answers_and_reports_them(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with Servers(tmp_path) as servers:  # none started beforehand: one starts now
         figures = await resource.resource_figures(
@@ -158,6 +158,9 @@ async def test_one_run_on_a_live_server_measures_right_answers_and_reports_them(
             assert 0 < saturated[phase][what]["p50_ms"] <= saturated[phase][what]["p99_ms"]
     assert saturated["loaded"]["logins"] > 0
     assert saturated["loaded"]["login_failures"] == 0
+    # Every process it started was waited for, none reaped behind asyncio's back (a kill
+    # of a child that had just exited did that, and asyncio warned of an unknown pid).
+    assert not [r for r in caplog.records if "Unknown child process" in r.getMessage()]
 
 
 async def test_the_login_storm_signs_its_users_in_until_its_time_is_up(

@@ -16,6 +16,7 @@ the cores with an identity server under a login storm: what its requests would s
 """
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from typing import Any
 import httpx
 
 from gatepass.benchmarks.environment import PASSWORD, BenchError
-from gatepass.benchmarks.server import Server
+from gatepass.benchmarks.server import STOP_SECONDS, Server
 from gatepass.benchmarks.workload import percentile
 from gatepass.config import Settings
 from gatepass.resource import JwksCache, TokenVerifier
@@ -111,6 +112,11 @@ async def latencies(
             await asyncio.sleep(WARM_SECONDS)  # the hashing threads busy first
             loaded = await both()
             tally = json.loads(await asyncio.wait_for(storm.stdout.read(), lasting + 30))
+            # Its output has ended, so it is exiting: wait for that instead of killing it.
+            # A signal to a child that exited but is not yet reaped reaps it (Popen polls
+            # first), and asyncio's child watcher then warns of an unknown pid.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(storm.wait(), STOP_SECONDS)
         finally:
             if storm.returncode is None:
                 storm.kill()
