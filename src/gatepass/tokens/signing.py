@@ -26,11 +26,11 @@ class KeySource(Protocol):
 
 
 # An RSA-2048 signature costs 0.2 to 0.5 ms of CPU (docs/tokens.md), long enough to hold
-# up every other request on the loop at volume; EC and EdDSA signatures cost a tenth of
-# that, less than handing the work to a thread would (an ES256 /token answer measured
-# 8,100-8,300 a second signed on the loop, 4,900-5,100 signed in the pool).
+# up every other request on the loop at volume; EC and EdDSA signatures cost about a
+# tenth of that, less than handing the work to a thread would (ES256 /token answers
+# measured 8,100-8,300 a second signed on the loop, 4,900-5,140 signed in the pool).
 _OFF_LOOP_ALGORITHMS = frozenset({"RS256"})
-# As the argon2 threads' (crypto/passwords.py): the loop keeps its core while both sign.
+# As the argon2 threads' (crypto/passwords.py): the loop keeps its core when they want it.
 SIGNING_NICENESS = 10
 
 
@@ -45,7 +45,7 @@ async def sign_jwt(claims: Mapping[str, Any], key: SigningKey, typ: str) -> str:
 @cache
 def _signing_threads() -> ThreadPoolExecutor:
     """One pool for the whole process (crypto/cpu_threads.py), apart from asyncio's
-    default executor, whose 5 + cores threads made an RS256 /token answer cost 10% more:
-    more threads than cores preempt the loop, which holds the GIL, and every finished
-    signature then waits for it (3,520-4,080 answers a second against 3,900-4,470)."""
+    default executor, whose 5 + cores threads answered about 10% fewer RS256 /token
+    requests a second: more threads than cores preempt the loop, which holds the GIL, and
+    every finished signature then waits for it (3,520-4,080 against 3,900-4,470)."""
     return cpu_threads.pool("signing", SIGNING_NICENESS)
