@@ -191,9 +191,11 @@ def test_signing_out_of_the_webapp_ends_both_sessions__rp_initiated_logout(
     _signed_out(replay, webapp)
 
 
-def test_log_out_everywhere_at_gatepass_ends_the_webapp_session_within_a_second(
+def _signed_in_then_logged_out_everywhere(
     new_device: NewDevice, server: Server, webapp: RunningWebapp
-) -> None:
+) -> tuple[Page, str]:
+    """A laptop signed in to the webapp, then "Log out everywhere" at gatepass from a
+    phone: (the laptop, the user's e-mail)."""
     laptop = new_device("laptop")
     email = _sign_up_and_sign_in(laptop, server, webapp)
 
@@ -203,6 +205,13 @@ def test_log_out_everywhere_at_gatepass_ends_the_webapp_session_within_a_second(
     _at(phone, server.url, "/account")
     phone.get_by_role("button", name="Log out everywhere").click()
     _at(phone, server.url, "/login")
+    return laptop, email
+
+
+def test_log_out_everywhere_at_gatepass_ends_the_webapp_session_within_a_second(
+    new_device: NewDevice, server: Server, webapp: RunningWebapp
+) -> None:
+    laptop, email = _signed_in_then_logged_out_everywhere(new_device, server, webapp)
 
     _reload_until_signed_out(laptop, webapp)
     assert _cookie(laptop, webapp.url, "webapp_session") is None
@@ -225,14 +234,7 @@ def test_a_session_the_sweeper_dropped_loses_its_cookie_at_the_next_visit(
     """Revoked while nobody asked, the record goes with the webapp's next sweep; the
     browser's cookie then names no session, and the next visit must clear it as it
     clears a revoked one."""
-    laptop = new_device("laptop")
-    email = _sign_up_and_sign_in(laptop, server, webapp)
-    phone = new_device("phone")
-    phone.goto(server.url + "/login")
-    _log_in_at_gatepass(phone, server, email)
-    _at(phone, server.url, "/account")
-    phone.get_by_role("button", name="Log out everywhere").click()
-    _at(phone, server.url, "/login")
+    laptop, _ = _signed_in_then_logged_out_everywhere(new_device, server, webapp)
 
     laptop.wait_for_timeout(2.2 * WEBAPP_SWEEP_SECONDS * 1000)  # two sweeps since
     laptop.goto(webapp.url + "/")
