@@ -72,6 +72,7 @@ from gatepass.tokens.revocation import Revocations
 from gatepass.tokens.signing import KeySource
 from gatepass.web import error_pages
 from gatepass.web.metrics import MetricsMiddleware
+from gatepass.web.middleware.back_channel import BackChannelMiddleware
 from gatepass.web.middleware.limits import RequestLimitsMiddleware
 from gatepass.web.middleware.security_headers import SecurityHeadersMiddleware, security_headers
 from gatepass.web.middleware.static_documents import Answer, StaticDocumentsMiddleware
@@ -402,11 +403,18 @@ def create_app(
         exception_handlers=error_pages.HANDLERS,
         lifespan=lifespan,
     )
-    app.front = functools.partial(
-        StaticDocumentsMiddleware,
-        documents=static_documents,
-        headers=security_headers(settings.is_https),
-    )
+    headers = security_headers(settings.is_https)
+
+    def front(stack: ASGIApp) -> ASGIApp:
+        back_channel = BackChannelMiddleware(
+            stack,
+            routes=[*token.routes, *token_status.routes],
+            headers=headers,
+            max_bytes=settings.max_body_bytes,
+        )
+        return StaticDocumentsMiddleware(back_channel, documents=static_documents, headers=headers)
+
+    app.front = front
     # No automatic 307 to a slash-terminated twin (RFC 9700 §4.12 wants 303 or none).
     app.router.redirect_slashes = False
     return app

@@ -22,29 +22,41 @@ class RequestLimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        header_bytes = sum(len(name) + len(value) for name, value in scope.get("headers", []))
-        if header_bytes > MAX_HEADER_BYTES:
-            await _refuse(send, 431, b"Request headers too large.\n")
+        refusal = refusal_of(scope, self.max_bytes)
+        if refusal is not None:
+            await _refuse(send, *refusal)
             return
-        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
-            await _refuse(send, 400, b"The request contains a NUL character.\n")
-            return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _refuse(send, 413, b"Request body too large.\n")
-            return
-        received = 0
+        await self.app(scope, capped(receive, self.max_bytes), send)
 
-        async def capped_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge()
-            return message
 
-        await self.app(scope, capped_receive, send)
+def refusal_of(scope: Scope, max_bytes: int) -> tuple[int, bytes] | None:
+    """The status and text of the refusal the request's head calls for, or None."""
+    header_bytes = sum(len(name) + len(value) for name, value in scope.get("headers", []))
+    if header_bytes > MAX_HEADER_BYTES:
+        return 431, b"Request headers too large.\n"
+    if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+        return 400, b"The request contains a NUL character.\n"
+    declared = _content_length(scope)
+    if declared is not None and declared > max_bytes:
+        return 413, b"Request body too large.\n"
+    return None
+
+
+def capped(receive: Receive, max_bytes: int) -> Receive:
+    """`receive` raising BodyTooLarge once the body passes `max_bytes`, whatever the
+    Content-Length said (a chunked body declares none)."""
+    received = 0
+
+    async def capped_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise BodyTooLarge()
+        return message
+
+    return capped_receive
 
 
 def _content_length(scope: Scope) -> int | None:
