@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
+import pybase64
 from joserfc import jws
 from joserfc._rfc7515.model import JWSAlgModel
 from joserfc.errors import JoseError, UnsupportedAlgorithmError
@@ -82,7 +83,8 @@ def _header_segment(alg: str, kid: str, typ: str) -> bytes:
 
 
 def _base64url(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    # pybase64 (SIMD): the stdlib's bytes for a quarter of its time, twice for every token.
+    return pybase64.b64encode(data, altchars=b"-_").rstrip(b"=")
 
 
 def verify(

@@ -74,6 +74,9 @@ class KeyRing:
         self._valid_until = float("-inf")
         self._opened: dict[str, SigningKey] = {}
         self._public: dict[str, VerificationKey] = {}
+        # alg -> its signing key, for the snapshot's lifetime: `_valid_until` is never
+        # later than the next moment a key changes state, so none can change before then.
+        self._signing: dict[str, SigningKey] = {}
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
@@ -116,11 +119,15 @@ class KeyRing:
     async def signing_key(self, alg: str) -> SigningKey:
         """The newest active key of `alg`."""
         await self._ensure_fresh()
-        now = self._clock.now()
-        active = self._of(alg, KeyState.ACTIVE, now)
-        if not active:
-            raise NoSigningKey(f"no active {alg} signing key")
-        return self._open(max(active, key=lambda r: (r.active_at, r.created_at)))
+        key = self._signing.get(alg)
+        if key is None:
+            active = self._of(alg, KeyState.ACTIVE, self._clock.now())
+            if not active:
+                raise NoSigningKey(f"no active {alg} signing key")
+            key = self._signing[alg] = self._open(
+                max(active, key=lambda r: (r.active_at, r.created_at))
+            )
+        return key
 
     async def verification_keys(self) -> list[VerificationKey]:
         """The published keys: what a token from this issuer may be verified with."""
@@ -150,6 +157,7 @@ class KeyRing:
         published.sort(key=lambda r: (r.alg, -r.active_at))
         keys = [self._public_of(r).public_jwk() for r in published]
         self._records = records
+        self._signing = {}
         self._jwks = json.dumps({"keys": keys}, separators=(",", ":")).encode()
         self._valid_until = min([now + self.policy.refresh_seconds, *_changes_after(records, now)])
 
