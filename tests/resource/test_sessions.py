@@ -5,6 +5,8 @@ moving it, not by sleeping. On Redis the idle expiry is the key's real TTL, whic
 cannot move: there the slide is checked on the TTL itself.
 """
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -234,3 +236,19 @@ def test_a_misconfiguration_fails_at_construction_with_one_line(options: dict[st
     with pytest.raises(ConfigError) as failed:
         SessionVerifier(**options)  # type: ignore[arg-type]
     assert "\n" not in str(failed.value)
+
+
+def test_importing_the_toolkit_loads_sqlalchemy_only_for_a_sql_session_verifier() -> None:
+    """An API that verifies tokens (or reads sessions from Redis) never pays SQLAlchemy's
+    import; a SessionVerifier given a database_url loads it then."""
+    code = (
+        "import sys\n"
+        "import gatepass.resource as r\n"
+        "print('sqlalchemy' in sys.modules)\n"
+        "r.SessionVerifier(issuer='http://127.0.0.1:8000', redis_url='redis://127.0.0.1:6379/0')\n"
+        "print('sqlalchemy' in sys.modules)\n"
+        "r.SessionVerifier(issuer='http://127.0.0.1:8000', database_url='sqlite:///x.db')\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["False", "False", "True"]

@@ -25,14 +25,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisClusterException, RedisError
-from sqlalchemy import Float, String, column, delete, table, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gatepass.clock import Clock, SystemClock
 from gatepass.crypto.secrets import digest, looks_like_secret
@@ -47,19 +43,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # Down, timing out, or not gatepass's store (no table, a key of another type): all answer
 # 503 and a log line, never a 500 and never a guess.
 _REDIS_DOWN = (RedisError, RedisClusterException, OSError)
-_SQL_DOWN = (SQLAlchemyError, OSError)
 log = logging.getLogger("gatepass.resource.sessions")
-
-# Only the columns read and written here; the server's storage/sql/tables.py owns the table.
-_sessions = table(
-    "sessions",
-    column("id", String),
-    column("user_id", String),
-    column("created_at", Float),
-    column("last_seen_at", Float),
-    column("idle_expires_at", Float),
-    column("absolute_expires_at", Float),
-)
 
 
 @dataclass(frozen=True)
@@ -117,7 +101,7 @@ def _quotable(value: str) -> str:
     return "".join(c for c in value if c.isprintable() and c not in '"\\' and c.isascii())
 
 
-def _unavailable(store: str, exc: BaseException) -> SessionStoreUnavailable:
+def unavailable(store: str, exc: BaseException) -> SessionStoreUnavailable:
     first_line = (str(exc).splitlines() or [""])[0]
     reason = f"{store}: {exc.__class__.__name__}: {first_line}"[:300]
     log.warning("session store unavailable: %s", reason)
@@ -125,7 +109,7 @@ def _unavailable(store: str, exc: BaseException) -> SessionStoreUnavailable:
 
 
 @dataclass(frozen=True)
-class _Record:
+class Record:
     user_id: str
     created_at: float
     absolute_expires_at: float
@@ -134,7 +118,7 @@ class _Record:
 class _Reader(Protocol):
     """The read path of one store: `touch` checks the idle expiry and slides it."""
 
-    async def touch(self, session_id: str, now: float, idle_seconds: int) -> _Record | None: ...
+    async def touch(self, session_id: str, now: float, idle_seconds: int) -> Record | None: ...
 
     async def delete(self, session_id: str, user_id: str) -> None: ...
 
@@ -156,14 +140,14 @@ class _RedisReader:
             raise ConfigError("redis_url", f"malformed URL: {exc}") from None
         self._prefix = prefix
 
-    async def touch(self, session_id: str, now: float, idle_seconds: int) -> _Record | None:
+    async def touch(self, session_id: str, now: float, idle_seconds: int) -> Record | None:
         try:
             # Check and slide in one round trip, the command as RedisSessionStore.touch
             # sends it (its comment: why not getex(), why bytes).
             key = f"{self._prefix}s:{session_id}"
             raw = await self._redis.execute_command("GETEX", key, b"EX", b"%d" % idle_seconds)
         except _REDIS_DOWN as exc:
-            raise _unavailable("redis", exc) from exc
+            raise unavailable("redis", exc) from exc
         return None if raw is None else _decode_hot(raw)
 
     async def delete(self, session_id: str, user_id: str) -> None:
@@ -173,75 +157,21 @@ class _RedisReader:
                 pipe.hdel(f"{self._prefix}u:{user_id}", session_id)  # the user's listing
                 await pipe.execute()
         except _REDIS_DOWN as exc:
-            raise _unavailable("redis", exc) from exc
+            raise unavailable("redis", exc) from exc
 
     async def aclose(self) -> None:
         await close_client(self._redis)
 
 
-def _decode_hot(raw: bytes | str) -> _Record | None:
+def _decode_hot(raw: bytes | str) -> Record | None:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     parts = text.split("|")
     if len(parts) < 3:  # fields beyond the first three (how the user signed in) are not ours
         return None
     try:
-        return _Record(parts[0], float(parts[1]), float(parts[2]))
+        return Record(parts[0], float(parts[1]), float(parts[2]))
     except ValueError:
         return None
-
-
-class _SqlReader:
-    """The `sessions` table: a row is live while `idle_expires_at > now`."""
-
-    def __init__(self, url: str) -> None:
-        self._engine = _engine(url)
-
-    async def touch(self, session_id: str, now: float, idle_seconds: int) -> _Record | None:
-        # Check and slide in one statement, as SqlSessionStore.touch does.
-        statement = (
-            update(_sessions)
-            .where(_sessions.c.id == session_id, _sessions.c.idle_expires_at > now)
-            .values(last_seen_at=now, idle_expires_at=now + idle_seconds)
-            .returning(_sessions.c.user_id, _sessions.c.created_at, _sessions.c.absolute_expires_at)
-        )
-        row = await self._run(statement)
-        return None if row is None else _Record(row[0], float(row[1]), float(row[2]))
-
-    async def delete(self, session_id: str, user_id: str) -> None:
-        await self._run(delete(_sessions).where(_sessions.c.id == session_id))
-
-    async def _run(self, statement: Any) -> Any:
-        try:
-            async with self._engine.begin() as conn:
-                result = await conn.execute(statement)
-                return result.first() if result.returns_rows else None
-        except _SQL_DOWN as exc:
-            raise _unavailable("database", exc) from exc
-
-    async def aclose(self) -> None:
-        await self._engine.dispose()
-
-
-def _engine(url: str) -> AsyncEngine:
-    """The documented URL forms (`sqlite:///...`, `postgresql://...`) on async drivers."""
-    scheme, _, rest = url.partition("://")
-    base = scheme.split("+")[0]
-    drivers = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
-    driver = drivers.get("postgresql" if base == "postgres" else base)
-    if driver is None or not rest:
-        raise ConfigError("database_url", f"unsupported URL scheme {scheme!r}")
-    try:
-        sa_url = make_url(f"{driver}://{rest}")
-    except (ArgumentError, ValueError) as exc:
-        raise ConfigError("database_url", f"malformed URL ({exc.__class__.__name__})") from None
-    if base == "sqlite":
-        # The server put the file in WAL mode; waiting on its writers is all a reader needs.
-        return create_async_engine(sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-    return create_async_engine(
-        sa_url,
-        pool_pre_ping=True,
-        connect_args={"timeout": STORE_TIMEOUT_SECONDS, "command_timeout": STORE_TIMEOUT_SECONDS},
-    )
 
 
 class SessionVerifier:
@@ -277,7 +207,11 @@ class SessionVerifier:
         if redis_url is not None:
             self._reader = _RedisReader(redis_url, redis_prefix)
         elif database_url is not None:
-            self._reader = _SqlReader(database_url)
+            # Imported here: SQLAlchemy takes about 0.2 s to import, which an app that
+            # verifies tokens alone, or reads sessions from Redis, need not pay.
+            from gatepass.resource.session_sql import SqlReader
+
+            self._reader = SqlReader(database_url)
         else:
             raise ConfigError("database_url", "set redis_url (with redis_prefix) or database_url")
         self._idle = idle_ttl
