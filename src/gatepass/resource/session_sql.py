@@ -16,6 +16,7 @@ from gatepass.resource.sessions import (
     Record,
     unavailable,
 )
+from gatepass.sql_pool import ping_when_idle
 
 # Down, timing out, or not gatepass's store (no table): 503 and a log line (sessions.py).
 _SQL_DOWN = (SQLAlchemyError, OSError)
@@ -79,8 +80,9 @@ def engine(url: str) -> AsyncEngine:
     if base == "sqlite":
         # The server put the file in WAL mode; waiting on its writers is all a reader needs.
         return create_async_engine(sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-    return create_async_engine(
+    engine = create_async_engine(
         sa_url,
-        pool_pre_ping=True,
         connect_args={"timeout": STORE_TIMEOUT_SECONDS, "command_timeout": STORE_TIMEOUT_SECONDS},
     )
+    ping_when_idle(engine)  # instead of a ping per checkout (gatepass/sql_pool.py)
+    return engine

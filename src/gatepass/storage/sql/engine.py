@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gatepass.errors import ConfigError
+from gatepass.sql_pool import ping_when_idle
 
 SETTING = "GATEPASS_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -36,7 +37,9 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(sa_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(sa_url, pool_size=10, max_overflow=10)
+    ping_when_idle(engine)  # instead of a ping per checkout (sql_pool.py)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
