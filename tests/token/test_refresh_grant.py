@@ -200,3 +200,31 @@ async def test_the_clients_default_audience_names_its_tokens_audience__rfc8707(
     assert claims_of(first["access_token"])["aud"] == "https://orders.example.com"
     refreshed = (await refresh(client, app, first["refresh_token"])).json()
     assert claims_of(refreshed["access_token"])["aud"] == "https://orders.example.com"
+
+
+async def test_the_code_exchange_and_a_refresh_read_the_user_once(
+    make_app: MakeApp,
+    issue_code: IssueCode,
+    exchange: Exchange,
+    client: httpx.AsyncClient,
+    backends: Backends,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whether the user may still have tokens and what the id token says of them come
+    from one read of the user's record, not one each."""
+    reads: list[str] = []
+    get = backends.users.get
+
+    async def counted(user_id: str) -> User | None:
+        reads.append(user_id)
+        return await get(user_id)
+
+    monkeypatch.setattr(backends.users, "get", counted)
+    app = await make_app(**REFRESHING)
+    first = await first_tokens(app, issue_code, exchange)
+    assert len(reads) == 1
+    assert "email" not in claims_of(first["id_token"])  # profile only: name, not e-mail
+    response = await refresh(client, app, first["refresh_token"])
+    assert response.status_code == 200, response.text
+    assert len(reads) == 2
+    assert claims_of(response.json()["id_token"])["name"] == claims_of(first["id_token"])["name"]

@@ -48,7 +48,7 @@ from gatepass.oauth.clients import (
 )
 from gatepass.oauth.codes import AuthorizationCodes
 from gatepass.oauth.consents import Consents
-from gatepass.oauth.grants import GrantContext
+from gatepass.oauth.grants import GrantContext, ReleasedClaims
 from gatepass.oauth.registry import ClientRegistry
 from gatepass.oauth.token_settings import TokenDefaults, refresh_policy_for
 from gatepass.oidc import discovery as oidc_discovery
@@ -227,9 +227,20 @@ def build_grants(
 ) -> GrantContext:
     """What the token endpoint's grants work with (oauth/grants/)."""
 
-    async def user_may_sign_in(user_id: str) -> bool:
+    async def signed_in_user(user_id: str) -> ReleasedClaims | None:
+        # One read of the user for both questions a grant asks: still allowed, and
+        # what the id token may say (the same rule as /userinfo's).
         user = await accounts.get(user_id)
-        return user is not None and not user.disabled
+        if user is None or user.disabled:
+            return None
+        profile = UserProfile(user.id, user.email, user.name, user.disabled, user.email_verified)
+
+        def released(scope: tuple[str, ...]) -> dict[str, Any]:
+            claims = claims_for(profile, scope).as_json()
+            claims.pop("sub")
+            return claims
+
+        return released
 
     revocations = build_revocations(settings, backends, clock)
     refresh_defaults = TokenDefaults(
@@ -243,25 +254,11 @@ def build_grants(
         id_tokens=build_id_tokens(settings, keys, clock),
         families=build_families(settings, backends, clock, revocations),
         revocations=revocations,
-        user_may_sign_in=user_may_sign_in,
+        signed_in_user=signed_in_user,
         clock=clock,
         refresh_policy=functools.partial(refresh_policy_for, defaults=refresh_defaults),
         first_party_refresh=settings.first_party_refresh_tokens,
-        user_claims=functools.partial(_id_token_claims, accounts),
     )
-
-
-async def _id_token_claims(
-    accounts: Accounts, user_id: str, scope: tuple[str, ...]
-) -> dict[str, Any]:
-    """What the id token says of the user by scope: the same rule as /userinfo's."""
-    user = await accounts.get(user_id)
-    if user is None:
-        return {}
-    profile = UserProfile(user.id, user.email, user.name, user.disabled, user.email_verified)
-    claims = claims_for(profile, scope).as_json()
-    claims.pop("sub")
-    return claims
 
 
 def build_revocations(settings: Settings, backends: Backends, clock: Clock) -> Revocations:

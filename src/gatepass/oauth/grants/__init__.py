@@ -9,12 +9,19 @@ from types import MappingProxyType
 from gatepass.oauth.clients import REFUSED_GRANT_TYPES, Client
 from gatepass.oauth.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from gatepass.oauth.grants import authorization_code, client_credentials, refresh_token
-from gatepass.oauth.grants.base import Grant, GrantContext, TokenRequest, TokenResponse
+from gatepass.oauth.grants.base import (
+    Grant,
+    GrantContext,
+    ReleasedClaims,
+    TokenRequest,
+    TokenResponse,
+)
 
 __all__ = [
     "GRANTS",
     "Grant",
     "GrantContext",
+    "ReleasedClaims",
     "TokenRequest",
     "TokenResponse",
     "grant_for",

@@ -46,7 +46,8 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
     if isinstance(result, Invalid):
         raise result.as_error()
     record = result.code
-    if not await context.user_may_sign_in(record.user_id):
+    released = await context.signed_in_user(record.user_id)
+    if released is None:
         raise InvalidGrant("The resource owner can no longer authorize.", debug="user gone")
     # A code outlives nothing it came from: not the login session that approved it (a
     # logout since), nor a "log out everywhere" or password reset of its user since.
@@ -93,7 +94,7 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
             access_token=access.token,  # at_hash, Core §3.1.3.6
             amr=record.amr,
             idp=record.idp,
-            user_claims=await context.claims_of(record.user_id, record.scopes),
+            user_claims=released(record.scopes),
         )
     return TokenResponse(
         access.token, access.expires_in, access.claims.scope, id_token, refresh_token

@@ -18,12 +18,13 @@ from gatepass.tokens.families import FamilyPolicy
 from gatepass.tokens.refresh import TokenFamilies
 from gatepass.tokens.revocation import Revocations
 
-# Whether a user may still receive tokens (exists, not disabled): accounts is a sibling
-# core, so the web layer hands the check in.
-UserCheck = Callable[[str], Awaitable[bool]]
 # The id token's claims about a user that the granted scopes release (OIDC Core §5.4):
-# email and email_verified for `email`, name for `profile`; the web layer hands it in.
-UserClaims = Callable[[str, tuple[str, ...]], Awaitable[Mapping[str, Any]]]
+# email and email_verified for `email`, name for `profile`.
+ReleasedClaims = Callable[[tuple[str, ...]], Mapping[str, Any]]
+# A user who may still receive tokens (exists, not disabled), read once: their claims by
+# scope; None for a user gone or disabled. accounts is a sibling core, so the web layer
+# hands it in.
+SignedInUser = Callable[[str], Awaitable[ReleasedClaims | None]]
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,15 @@ class GrantContext:
     # The revocation log (tokens, grants, sessions, subjects), read by verifiers
     # (userinfo, introspection) and published to resource servers.
     revocations: Revocations
-    user_may_sign_in: UserCheck
+    signed_in_user: SignedInUser
     clock: Clock
     # The client's refresh-token lifetimes and retry window (its own, or the server's).
     refresh_policy: Callable[[Client], FamilyPolicy]
     # Whether first-party clients get a refresh token without asking for offline_access.
     first_party_refresh: bool
-    user_claims: UserClaims | None = None
 
-    async def claims_of(self, user_id: str, scope: tuple[str, ...]) -> Mapping[str, Any]:
-        return await self.user_claims(user_id, scope) if self.user_claims is not None else {}
+    async def user_may_sign_in(self, user_id: str) -> bool:
+        return await self.signed_in_user(user_id) is not None
 
 
 class Grant(Protocol):

@@ -33,7 +33,8 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
     if isinstance(result, Refused):
         raise InvalidGrant(_REFUSED, debug=result.reason)
     family = result.family
-    if not await context.user_may_sign_in(family.user_id):
+    released = await context.signed_in_user(family.user_id)
+    if released is None:
         await context.families.revoke(family.id)
         raise InvalidGrant(_REFUSED, debug="user gone or disabled; family revoked")
     scope = _narrowed(params.get("scope"), family.scopes)
@@ -61,7 +62,7 @@ async def handle(request: TokenRequest, context: GrantContext) -> TokenResponse:
             access_token=access.token,
             amr=family.amr,
             idp=family.idp,
-            user_claims=await context.claims_of(family.user_id, scope),
+            user_claims=released(scope),
         )
     return TokenResponse(
         access.token, access.expires_in, access.claims.scope, id_token, result.refresh_token
