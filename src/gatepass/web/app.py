@@ -419,7 +419,8 @@ def create_app(
 
 class _Gatepass(Starlette):
     """Starlette with `front` around its whole middleware stack, error handling included:
-    the static documents are answered there (middleware/static_documents.py)."""
+    the static documents (middleware/static_documents.py) and the back-channel endpoints
+    (middleware/back_channel.py) are answered there."""
 
     front: Callable[[ASGIApp], ASGIApp] | None = None
 

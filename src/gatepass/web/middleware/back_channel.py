@@ -6,8 +6,8 @@ Each answer is JSON made by `oauth_endpoint` (web/oauth_endpoint.py), which answ
 refusal itself. So what the middleware stack adds to them is always the same: the
 request limits, the security headers, the metrics and, for an exception nothing
 expected, a 500. Its six layers (errors, metrics, headers, limits, exception handlers,
-router) each wrap the call and `send`. On the way through them a /token answer cost
-about 15% more of the server's CPU than here (docs/benchmarks.md). Here the same is done
+router) each wrap the call and `send`. On the way through them an ES256 /token answer
+cost 10-20% more of the server's CPU than here (docs/benchmarks.md). Here the same is done
 in one layer:
 
 - a request whose head the limits refuse takes the stack's way, and gets the same
