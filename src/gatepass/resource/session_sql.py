@@ -80,9 +80,9 @@ def engine(url: str) -> AsyncEngine:
     if base == "sqlite":
         # The server put the file in WAL mode; waiting on its writers is all a reader needs.
         return create_async_engine(sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-    engine = create_async_engine(
+    created = create_async_engine(
         sa_url,
         connect_args={"timeout": STORE_TIMEOUT_SECONDS, "command_timeout": STORE_TIMEOUT_SECONDS},
     )
-    ping_when_idle(engine)  # instead of a ping per checkout (gatepass/sql_pool.py)
-    return engine
+    ping_when_idle(created)  # instead of a ping per checkout (gatepass/sql_pool.py)
+    return created
