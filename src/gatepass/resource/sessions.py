@@ -16,9 +16,9 @@ user all delete the records, so the next request here is refused.
 
 The layering keeps this module apart from the server's storage code, so the read path is
 written again here, small: the Redis hot record `user_id|created_at|absolute_expires_at`
-(whole seconds), and the SQL `sessions` table in session_sql.py. Both are part of gatepass's storage layout;
-tests/resource/test_sessions.py reads sessions the real server created, so a change on
-either side that breaks the other fails there.
+(whole seconds), and the SQL `sessions` table in session_sql.py. Both are part of
+gatepass's storage layout; tests/resource/test_sessions.py reads sessions the real
+server created, so a change on either side that breaks the other fails there.
 """
 
 import logging
