@@ -117,6 +117,14 @@ async def web_client(
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def metric_value(exposition: str, series: str) -> float:
+    """The value of one series (name and labels, as /metrics writes them), 0 when absent."""
+    for line in exposition.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def csrf_of(html: str) -> str:
     match = _CSRF.search(html)
     assert match is not None, "the page has no CSRF token"

@@ -14,6 +14,7 @@ from gatepass.oauth.grants import client_credentials
 from gatepass.storage.backends import Backends
 from gatepass.web.middleware.back_channel import BackChannelMiddleware
 from gatepass.web.middleware.security_headers import security_headers
+from tests.support import metric_value
 from tests.token.conftest import App, MakeApp, assert_error
 from tests.token.test_client_credentials import machine, request_token
 
@@ -107,10 +108,10 @@ async def test_answers_are_counted_under_the_route(
 ) -> None:
     app = await machine(make_app)
     series = 'gatepass_http_requests_total{method="POST",route="/token",status="200"}'
-    before = _value((await client.get("/metrics")).text, series)
+    before = metric_value((await client.get("/metrics")).text, series)
     for _ in range(3):
         assert (await request_token(client, app)).status_code == 200
-    assert _value((await client.get("/metrics")).text, series) == before + 3
+    assert metric_value((await client.get("/metrics")).text, series) == before + 3
 
 
 async def test_the_limits_hold_in_the_lane(
@@ -159,10 +160,3 @@ async def test_the_lane_answers_before_the_middleware_stack(
             await client.get("/login")
     finally:
         lane.app = stack
-
-
-def _value(exposition: str, series: str) -> float:
-    for line in exposition.splitlines():
-        if line.startswith(series + " "):
-            return float(line.split()[-1])
-    return 0.0

@@ -6,6 +6,7 @@ import httpx
 
 from gatepass.config import Settings
 from gatepass.web.app import create_app
+from tests.support import metric_value
 from tests.web.conftest import assert_clean_error
 
 PATHS = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
@@ -69,16 +70,9 @@ async def test_the_answer_at_once_is_the_routed_answer_and_is_counted(
     app.answer_at_once("HEAD", "/jwks.json")
     after = (await client.get("/metrics")).text
     series = 'gatepass_http_requests_total{method="HEAD",route="/jwks.json",status="200"}'
-    assert _value(after, series) == _value(before, series) + 1
+    assert metric_value(after, series) == metric_value(before, series) + 1
 
 
 def test_nothing_is_answered_at_once_before_the_app_has_started(settings: Settings) -> None:
     app = create_app(settings)
     assert app.answer_at_once("GET", "/jwks.json") is None
-
-
-def _value(exposition: str, series: str) -> float:
-    for line in exposition.splitlines():
-        if line.startswith(series + " "):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0

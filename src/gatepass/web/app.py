@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from gatepass.accounts.lifecycle import AccountLifecycle
 from gatepass.accounts.links import AccountLinks
+from gatepass.accounts.model import User
 from gatepass.accounts.service import Accounts
 from gatepass.audit.log import AuditLog
 from gatepass.clock import Clock, SystemClock
@@ -233,7 +234,7 @@ def build_grants(
         user = await accounts.get(user_id)
         if user is None or user.disabled:
             return None
-        profile = UserProfile(user.id, user.email, user.name, user.disabled, user.email_verified)
+        profile = _profile(user)
 
         def released(scope: tuple[str, ...]) -> dict[str, Any]:
             claims = claims_for(profile, scope).as_json()
@@ -284,11 +285,14 @@ def build_userinfo(accounts: Accounts, grants: GrantContext) -> UserInfo:
 
     async def profile(user_id: str) -> UserProfile | None:
         user = await accounts.get(user_id)
-        if user is None:
-            return None
-        return UserProfile(user.id, user.email, user.name, user.disabled, user.email_verified)
+        return None if user is None else _profile(user)
 
     return UserInfo(grants.access_tokens, grants.revocations, profile)
+
+
+def _profile(user: User) -> UserProfile:
+    """What /userinfo and the id token may say of a user (oidc/userinfo.py decides)."""
+    return UserProfile(user.id, user.email, user.name, user.disabled, user.email_verified)
 
 
 def build_key_ring(settings: Settings, backends: Backends, clock: Clock) -> KeyRing:
