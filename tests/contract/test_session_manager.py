@@ -11,6 +11,7 @@ import pytest
 from gatepass.clock import FixedClock
 from gatepass.crypto.secrets import digest, looks_like_secret, new_secret
 from gatepass.sessions.manager import SessionManager
+from gatepass.sessions.model import Session
 from gatepass.sessions.policy import SessionPolicy
 from gatepass.sessions.store import SessionStore
 from gatepass.storage.backends import Backends
@@ -193,6 +194,38 @@ async def test_a_login_beyond_max_per_user_evicts_the_oldest__asvs_7_1_2(
     for kept in survivors:
         assert await manager.resume(kept.secret) is not None
     assert [s.id for s in await manager.list_for_user(user_id)] == [s.session.id for s in survivors]
+
+
+class _ListingsCounted:
+    """The backend's own store, counting the listings asked of it."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self._store = store
+        self.listings = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def list_for_user(self, user_id: str, now: float, idle_seconds: int) -> list[Session]:
+        self.listings += 1
+        return await self._store.list_for_user(user_id, now, idle_seconds)
+
+
+async def test_a_login_under_max_per_user_lists_no_sessions(
+    store: SessionStore, new_user: NewUser, clock: FixedClock
+) -> None:
+    counted = _ListingsCounted(store)
+    manager = SessionManager(counted, SessionPolicy(IDLE, ABSOLUTE, MAX_PER_USER), clock)  # type: ignore[arg-type]
+    user_id = await new_user()
+    started = []
+    for _ in range(MAX_PER_USER):
+        started.append(await manager.start(user_id, ADDRESS, AGENT))
+        clock.advance(1)
+    assert counted.listings == 0
+    beyond = await manager.start(user_id, ADDRESS, AGENT)  # one too many: the oldest goes
+    assert counted.listings == 1
+    assert await manager.resume(started[0].secret) is None
+    assert await manager.resume(beyond.secret) is not None
 
 
 async def test_max_per_user_counts_each_user_apart(

@@ -164,6 +164,32 @@ async def test_delete_for_user_without_sessions_returns_zero(
     assert await store.delete_for_user(await new_user()) == 0
 
 
+async def test_create_counts_the_users_sessions_with_the_new_one(
+    store: SessionStore, new_user: NewUser
+) -> None:
+    ada, grace = await new_user(), await new_user()
+    counts = [await store.create(a_session(ada, at=START + n), LONG) for n in range(3)]
+    assert counts == [1, 2, 3]
+    assert await store.create(a_session(grace), LONG) == 1  # another user's, apart
+    doomed = a_session(ada, at=START + 3)
+    assert await store.create(doomed, LONG) == 4
+    await store.delete(doomed.id)
+    assert await store.create(a_session(ada, at=START + 4), LONG) == 4
+
+
+async def test_create_never_counts_fewer_than_the_live_sessions(
+    store: SessionStore, new_user: NewUser, timeline: Timeline
+) -> None:
+    # What the manager's per-user limit relies on: an expired session may still be
+    # counted (Redis prunes its index lazily), a live one is never left out.
+    user_id = await new_user()
+    await store.create(a_session(user_id), 1)
+    await store.create(a_session(user_id, at=START + 0.5), LONG)
+    now = await timeline.wait(1.2)
+    count = await store.create(a_session(user_id, at=now), LONG)
+    assert count >= len(await store.list_for_user(user_id, now, LONG)) == 2
+
+
 async def test_list_for_user_returns_live_sessions_oldest_first(
     store: SessionStore, new_user: NewUser
 ) -> None:

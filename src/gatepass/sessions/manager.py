@@ -77,8 +77,11 @@ class SessionManager:
             amr=amr,
             idp=idp,
         )
-        await self._store.create(session, self._policy.idle_seconds)
-        await self._evict_beyond_limit(user_id, keep=session.id)
+        count = await self._store.create(session, self._policy.idle_seconds)
+        # The count is never below the live sessions: under the limit, nothing to evict
+        # and nothing to list (the listing reads every session of the user).
+        if count > self._policy.max_per_user:
+            await self._evict_beyond_limit(user_id, keep=session.id)
         return StartedSession(secret, session)
 
     async def resume(self, secret: str) -> Session | None:

@@ -14,9 +14,13 @@ class SessionStore(Protocol):
     has passed, after `delete`, or after `delete_for_user` of its user. The store
     need not check `absolute_expires_at`: the manager does, and deletes.
     `list_for_user` returns that user's live sessions, oldest first.
+    `create` returns how many sessions the user has with the new one: never fewer than
+    the live ones (a store may count some that have just expired), learnt in the same
+    round trip or transaction as the write, so a login under the per-user limit costs
+    no listing.
     """
 
-    async def create(self, session: Session, idle_seconds: int) -> None: ...
+    async def create(self, session: Session, idle_seconds: int) -> int: ...
 
     async def touch(self, session_id: str, now: float, idle_seconds: int) -> Session | None: ...
 

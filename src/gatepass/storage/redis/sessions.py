@@ -67,7 +67,7 @@ class RedisSessionStore(RedisStore):
     def _index_key(self, user_id: str) -> str:
         return f"{self._prefix}u:{user_id}"
 
-    async def create(self, session: Session, idle_seconds: int) -> None:
+    async def create(self, session: Session, idle_seconds: int) -> int:
         # Whole seconds, rounded down: a login is never dated after it happened (an id
         # token's auth_time must not follow its iat), and a session never outlives its end.
         hot = "|".join(
@@ -95,8 +95,12 @@ class RedisSessionStore(RedisStore):
                 pipe.hset(index, session.id, meta)
                 # Every session created now ends by now + absolute: never shortens it.
                 pipe.expire(index, self._absolute_seconds)
-                await pipe.execute()
+                # The entries, expired ones not pruned yet included: at least the live
+                # sessions, and in the round trip the write makes anyway.
+                pipe.hlen(index)
+                entries = (await pipe.execute())[-1]
             await self._redis.set(self._session_key(session.id), hot, ex=idle_seconds)
+        return int(entries)
 
     async def touch(self, session_id: str, now: float, idle_seconds: int) -> Session | None:
         # Every request runs this, so it does without `_guard`: an async generator per

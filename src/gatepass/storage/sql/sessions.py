@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from gatepass.sessions.model import Session
 from gatepass.storage.sql.base import SqlStore
@@ -36,7 +36,15 @@ def _session(row: Any) -> Session:
 
 
 class SqlSessionStore(SqlStore):
-    async def create(self, session: Session, idle_seconds: int) -> None:
+    async def create(self, session: Session, idle_seconds: int) -> int:
+        count = (
+            select(func.count())
+            .select_from(sessions)
+            .where(
+                sessions.c.user_id == session.user_id,
+                sessions.c.idle_expires_at > session.created_at,
+            )
+        )
         async with self._transaction() as conn:
             await conn.execute(
                 insert(sessions).values(
@@ -52,6 +60,7 @@ class SqlSessionStore(SqlStore):
                     idp=session.idp,
                 )
             )
+            return int((await conn.execute(count)).scalar_one())
 
     async def touch(self, session_id: str, now: float, idle_seconds: int) -> Session | None:
         # Check and slide in one statement: the row comes back only if still live.
