@@ -2,14 +2,16 @@
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
 from gatepass.storage.sql.engine import create_engine
-from gatepass.storage.sql.migrate import alembic_config, pending
-from tests.cli.conftest import assert_one_line_error, run_gatepass
+from gatepass.storage.sql.migrate import alembic_config, known_revisions, pending
+from tests.cli.conftest import assert_one_line_error, clean_environ, run_gatepass
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -77,3 +79,44 @@ def test_a_schema_newer_than_this_gatepass_is_one_line_not_a_traceback(tmp_path:
     assert "Traceback" not in served.stderr
     assert "newer than" in served.stderr.splitlines()[-1]
     assert schema_of(tmp_path / "gatepass.db")[0] == "9999"
+
+
+def test_the_revisions_known_by_file_name_are_alembics_own() -> None:
+    """`pending` knows the revisions by the migration files' names, without Alembic: the
+    same revisions, in the same line of descent, as Alembic reads from the scripts."""
+    script = ScriptDirectory.from_config(alembic_config())
+    walked = [revision.revision for revision in script.walk_revisions()]  # newest first
+    assert known_revisions() == tuple(reversed(walked))
+    assert known_revisions()[-1] == HEAD
+    for revision in script.walk_revisions():
+        parent = revision.down_revision
+        expected = known_revisions()[known_revisions().index(revision.revision) - 1]
+        assert parent == (None if revision.revision == known_revisions()[0] else expected)
+
+
+def test_a_command_on_a_current_schema_does_not_load_alembic(tmp_path: Path) -> None:
+    """Only migrating needs Alembic: opening the backends of a current schema (every
+    command, every server worker) neither imports it nor parses the scripts."""
+    assert run_gatepass("migrate", cwd=tmp_path).returncode == 0
+    program = (
+        "import asyncio, sys\n"
+        "from gatepass.config import Settings\n"
+        "from gatepass.storage.backends import open_backends\n"
+        "async def main():\n"
+        "    backends = await open_backends(Settings(database_url='sqlite:///gatepass.db',"
+        " secret_key='dGVzdCBtYXN0ZXIga2V5IC0gbmV2ZXIgdXNlIGluIHByb2R1Y3Rpb24h'))\n"
+        "    await backends.close()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=tmp_path,
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
