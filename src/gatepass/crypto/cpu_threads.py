@@ -7,6 +7,15 @@ finishes late. And such a thread must not take the core from the event loop: the
 holds the GIL while it runs, so when the scheduler preempts it for a thread in C, every
 other thread that needs the GIL waits too, the pool's own included (a finished job must
 take the GIL to hand its result back).
+
+With `gatepass serve --workers N`, each worker process has its own pools, so a host
+with C cores can run N x C argon2id hashes at once, not C. That is on purpose: the
+kernel hands connections to the workers unevenly (docs/benchmarks.md saw splits far
+from half), and a worker given 1/N of the cores would leave cores idle while its own
+logins queue. Oversubscribed, the hashes share the cores (these threads are niced, so
+the event loops keep theirs): throughput stays what the cores can hash, a login in a
+storm takes longer, and memory peaks at N x C x the argon2id memory cost (19 MiB by
+default: 76 MiB for 2 workers on 2 cores).
 """
 
 import contextlib
