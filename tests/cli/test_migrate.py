@@ -84,14 +84,11 @@ def test_a_schema_newer_than_this_gatepass_is_one_line_not_a_traceback(tmp_path:
 def test_the_revisions_known_by_file_name_are_alembics_own() -> None:
     """`pending` knows the revisions by the migration files' names, without Alembic: the
     same revisions, in the same line of descent, as Alembic reads from the scripts."""
-    script = ScriptDirectory.from_config(alembic_config())
-    walked = [revision.revision for revision in script.walk_revisions()]  # newest first
-    assert known_revisions() == tuple(reversed(walked))
-    assert known_revisions()[-1] == HEAD
-    for revision in script.walk_revisions():
-        parent = revision.down_revision
-        expected = known_revisions()[known_revisions().index(revision.revision) - 1]
-        assert parent == (None if revision.revision == known_revisions()[0] else expected)
+    oldest_first = list(ScriptDirectory.from_config(alembic_config()).walk_revisions())[::-1]
+    known = known_revisions()
+    assert known == tuple(revision.revision for revision in oldest_first)
+    assert [revision.down_revision for revision in oldest_first] == [None, *known[:-1]]
+    assert known[-1] == HEAD
 
 
 def test_a_command_on_a_current_schema_does_not_load_alembic(tmp_path: Path) -> None:
