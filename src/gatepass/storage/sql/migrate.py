@@ -12,9 +12,9 @@ tests/cli/test_migrate.py holds the names to Alembic's own view of the scripts.
 import re
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, Select, column, inspect, select, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatepass.errors import ConfigError
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x6761746570617373  # "gatepass": an arbitrary, fixed advisory-lock key
 VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
-_CURRENT = text("SELECT version_num FROM alembic_version")
+_CURRENT: "Select[Any]" = select(column("version_num")).select_from(table(VERSION_TABLE))
 _REVISION_FILE = re.compile(r"(\d{4})_\w+\.py")
 
 
