@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gatepass.benchmarks import output, peers, summary
+from gatepass.benchmarks import output, peers, suite, summary
 from gatepass.benchmarks.workload import Throughput
 from tests.support import POSTGRES_ADMIN_URL, REDIS_URL, assert_scratch_removed
 
@@ -215,3 +215,13 @@ def test_without_matplotlib_the_report_has_tables_only_and_says_so(
     assert "matplotlib is not installed: tables only" in report
     assert "| login_sqlite | 40 | ms | argon2-cffi verify | 35 | 0.88x |" in report
     assert "baseline unavailable (node not found)" in report
+
+
+def test_quick_mode_measures_the_goal_comparisons_in_more_turns() -> None:
+    """The Redis session check and the protected endpoint carry goals: in quick mode each
+    of their cases runs in six turns, not the two of the other request-path cases, and
+    full mode keeps its own timing for both."""
+    quick, full = suite.MODES["quick"], suite.MODES["full"]
+    assert quick.goal_timing.slices == 6 > quick.timing.slices
+    assert quick.goal_timing.seconds / quick.goal_timing.slices == pytest.approx(0.1)
+    assert full.check_timing is None and full.goal_timing is full.timing
