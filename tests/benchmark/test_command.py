@@ -224,4 +224,5 @@ def test_quick_mode_measures_the_goal_comparisons_in_more_turns() -> None:
     quick, full = suite.MODES["quick"], suite.MODES["full"]
     assert quick.goal_timing.slices == 6 > quick.timing.slices
     assert quick.goal_timing.seconds / quick.goal_timing.slices == pytest.approx(0.1)
-    assert full.check_timing is None and full.goal_timing is full.timing
+    assert full.check_timing is None
+    assert full.goal_timing is full.timing
