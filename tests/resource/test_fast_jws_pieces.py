@@ -189,6 +189,24 @@ def test_es256_check_gives_verify_s_verdict_on_good_damaged_and_foreign_signatur
     assert verdicts.count(True) == 60  # the undamaged ones of the right key, no more
 
 
+def test_es256_check_accepts_signatures_whose_r_or_s_starts_with_a_zero_octet() -> None:
+    """The one signature in 64 that takes der_signature's long way (a shorter INTEGER)
+    verifies like the others, and fails like them when damaged."""
+    key, found = ES256Key("k", EC_KEY.public_key()), {"r": 0, "s": 0}
+    for n in range(20_000):
+        data = n.to_bytes(4, "big")
+        signature = jws_es256(EC_KEY, data)
+        which = "r" if signature[0] == 0 else "s" if signature[32] == 0 else None
+        if which is None or found[which] >= 2:
+            continue
+        found[which] += 1
+        assert key.check(signature, data) is True
+        assert key.check(signature, data + b".") is False
+        if min(found.values()) >= 2:
+            break
+    assert found == {"r": 2, "s": 2}
+
+
 @pytest.mark.parametrize(
     ("r", "s"),
     [(0, 1), (1, 0), (P256_ORDER, 1), (1, P256_ORDER), (P256_ORDER + 1, 1), (2**256 - 1, 1)],

@@ -205,10 +205,14 @@ class ES256Key(VerifyingKey):
     def check(self, signature: bytes, signing_input: bytes) -> bool:
         if len(signature) != 64:  # RFC 7518 §3.4: the 64-octet sequence R || S
             return False
+        r0, s0 = signature[0], signature[32]
+        if r0 and s0:  # der_signature's usual case, inline: a frame is 0.5 µs of a check
+            head = _DER_HEAD[(r0 >> 7) | (s0 >> 6 & 2)]
+            der = b"".join((head, signature[:32], _DER_S[s0 >> 7], signature[32:]))
+        else:
+            der = der_signature(signature)
         try:
-            self._key.verify(
-                der_signature(signature), _sha256(signing_input).digest(), _ECDSA_PREHASHED_SHA256
-            )
+            self._key.verify(der, _sha256(signing_input).digest(), _ECDSA_PREHASHED_SHA256)
         except InvalidSignature:
             return False
         return True
