@@ -40,7 +40,6 @@ from tests.resource.test_fast_jws_pieces import (
 )
 from tests.resource.token_support import sign_raw
 
-NOW = 1_800_000_000.0
 SEED = 20261129
 
 
@@ -67,12 +66,8 @@ def opened(reader: Reader, token: str, published: dict[str, VerifyingKey]) -> di
     """`open`'s verdict: the claims, or None for a refusal or a kid it has no key for; any
     exception but TokenRejected fails the test."""
 
-    def key_of(kid: str, now: float) -> VerifyingKey | None:
-        assert now == NOW  # handed through unchanged
-        return published.get(kid)
-
     try:
-        return reader.open(token, key_of, NOW)
+        return reader.open(token, published.get)
     except TokenRejected:
         return None
 
@@ -110,8 +105,8 @@ def test_open_returns_none_only_when_it_has_no_key_for_the_kid(keys: Keys) -> No
     assert opened(reader, token, {}) is None  # no key: the caller fetches
     for hostile in (token + ".", "x" * 9000, "é" + token):  # refused before any key is asked
         with pytest.raises(TokenRejected):
-            reader.open(hostile, lambda kid, now: pytest.fail("asked for a key"), NOW)
-    assert reader.open(token, lambda kid, now: keys.ours[kid], NOW) == {"sub": "x"}
+            reader.open(hostile, lambda kid: pytest.fail("asked for a key"))
+    assert reader.open(token, keys.ours.__getitem__) == {"sub": "x"}
 
 
 def test_open_refuses_a_key_of_another_algorithm_under_the_tokens_kid(keys: Keys) -> None:
@@ -119,7 +114,7 @@ def test_open_refuses_a_key_of_another_algorithm_under_the_tokens_kid(keys: Keys
     token = sign_raw({"alg": "ES256", "kid": signing.kid, "typ": TYP}, {"sub": "x"}, signing)
     other = keys.ours[keys.signing["RS256"].kid]
     with pytest.raises(TokenRejected) as refused:
-        Reader(TYP).open(token, lambda kid, now: other, NOW)
+        Reader(TYP).open(token, lambda kid: other)
     assert "is for RS256" in refused.value.reason
 
 

@@ -15,7 +15,7 @@
                                            decoded: a JSON object, no duplicate member,
                                            no NaN or Infinity
 
-    Reader.open(token, key_of, now)   both steps in one frame, the key found by kid in
+    Reader.open(token, key_of)        both steps in one frame, the key found by kid in
                                       between: what the verifier runs per token (a
                                       frame, a NamedTuple and their lookups are a tenth
                                       of what Python adds to an RS256 check)
@@ -131,8 +131,9 @@ class VerifyingKey(ABC):
         return f"{type(self).__name__}(kid={self.kid!r})"
 
 
-# (kid, now) -> the published key of that kid if at hand (JwksCache.cached), else None.
-KeyOf = Callable[[str, float], VerifyingKey | None]
+# kid -> the published key of that kid if at hand and fresh, else None: the `get` of
+# JwksCache.by_kid (a call into C, no Python frame) while the set is fresh.
+KeyOf = Callable[[str], VerifyingKey | None]
 
 _SHA256: Final = hashes.SHA256()
 _sha256: Final = hashlib.sha256
@@ -287,9 +288,9 @@ class Reader:
         # What Signed(...) does, without its Python frame.
         return tuple.__new__(Signed, (alg, kid, signing_input, payload, signature))
 
-    def open(self, token: str, key_of: KeyOf, now: float) -> dict[str, Any] | None:
+    def open(self, token: str, key_of: KeyOf) -> dict[str, Any] | None:
         """`read` then `verified_payload` in one frame, for the verifier's hot path: the
-        payload object if `key_of(kid, now)` holds the token's key and that key signed it;
+        payload object if `key_of(kid)` holds the token's key and that key signed it;
         None if it holds no key for the kid (the caller fetches it, then uses `read` and
         `verified_payload`); else TokenRejected. The checks are those two functions', in
         their order; test_fast_open_differential.py holds the two ways to each other."""
@@ -305,7 +306,7 @@ class Reader:
         if not (header and payload and signature):
             raise TokenRejected("an empty segment")
         alg, kid = self._headers.get(header) or self._header(header)
-        key = key_of(kid, now)
+        key = key_of(kid)
         if key is None:
             return None
         if alg != key.alg or kid != key.kid:  # RFC 8725 §3.1: the key decides the algorithm

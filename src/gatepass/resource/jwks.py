@@ -153,8 +153,11 @@ class JwksCache:
             timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
         )
         self._clock = clock or SystemClock()
-        self._keys: dict[str, VerifyingKey] = {}
-        self._fresh_until = float("-inf")
+        # Read by the verifier per token, without a call (tokens.py): the keys by kid, a
+        # dict replaced whole by each fetch and never changed in place, and until when
+        # it is fresh. Written only here.
+        self.by_kid: dict[str, VerifyingKey] = {}
+        self.fresh_until = float("-inf")
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[frozenset[str]], None]] = []
@@ -163,7 +166,7 @@ class JwksCache:
     @property
     def kids(self) -> frozenset[str]:
         """The kids of the keys held now."""
-        return frozenset(self._keys)
+        return frozenset(self.by_kid)
 
     def on_keys_dropped(self, listener: Callable[[frozenset[str]], None]) -> None:
         """Call `listener(kids)` whenever a refetch drops (or changes) keys."""
@@ -172,9 +175,9 @@ class JwksCache:
     async def start(self) -> None:
         """Discover the JWKS and fetch it; IssuerUnavailable if no key can be had."""
         async with self._lock:
-            if not self._keys:
+            if not self.by_kid:
                 await self._fetch(self._clock.now())
-            if not self._keys:
+            if not self.by_kid:
                 raise IssuerUnavailable("the issuer publishes no usable key")
 
     async def aclose(self) -> None:
@@ -191,42 +194,42 @@ class JwksCache:
 
     def cached(self, kid: str, now: float) -> VerifyingKey | None:
         """The key for `kid` if the cache is fresh and holds it: no I/O, no waiting."""
-        if now < self._fresh_until:
-            return self._keys.get(kid)
+        if now < self.fresh_until:
+            return self.by_kid.get(kid)
         return None
 
     async def key(self, kid: str) -> VerifyingKey | None:
         """The key for `kid`. A known key is returned at once, the set refreshed behind it
         if stale (no request waits for a routine refresh, nor for an issuer that is slow
         or down); an unknown kid waits for one refetch (rate-limited, shared)."""
-        known = self._keys.get(kid)
+        known = self.by_kid.get(kid)
         if known is not None:
             self._refresh_behind(self._clock.now())
             return known
         async with self._lock:  # concurrent misses share one fetch
             now = self._clock.now()
-            if kid not in self._keys and self._may_fetch(now):
+            if kid not in self.by_kid and self._may_fetch(now):
                 await self._try_fetch(now)
-            if not self._keys:  # never had any: the issuer is unreachable, not the token bad
+            if not self.by_kid:  # never had any: the issuer is unreachable, not the token bad
                 raise IssuerUnavailable("no keys from the issuer yet")
-            return self._keys.get(kid)
+            return self.by_kid.get(kid)
 
     def _refresh_behind(self, now: float) -> None:
         busy = self._refreshing is not None and not self._refreshing.done()
-        if now >= self._fresh_until and not busy and self._may_fetch(now):
+        if now >= self.fresh_until and not busy and self._may_fetch(now):
             self._refreshing = asyncio.create_task(self._refresh())
 
     async def _refresh(self) -> None:
         async with self._lock:
             now = self._clock.now()
-            if now >= self._fresh_until and self._may_fetch(now):
+            if now >= self.fresh_until and self._may_fetch(now):
                 await self._try_fetch(now)
 
     async def _try_fetch(self, now: float) -> None:
         try:
             await self._fetch(now)
         except IssuerUnavailable as exc:
-            log.warning("JWKS refetch failed, keeping %d keys: %s", len(self._keys), exc)
+            log.warning("JWKS refetch failed, keeping %d keys: %s", len(self.by_kid), exc)
 
     def _may_fetch(self, now: float) -> bool:
         if self._fetched_at is None:
@@ -240,9 +243,9 @@ class JwksCache:
             self.jwks_uri = await self._discover()
         document, headers = await self._get_json(self.jwks_uri)
         keys = keys_of(document)
-        dropped = frozenset(kid for kid, old in self._keys.items() if keys.get(kid) != old)
-        self._keys = keys
-        self._fresh_until = now + cache_lifetime(headers, floor=self.min_refetch_interval)
+        dropped = frozenset(kid for kid, old in self.by_kid.items() if keys.get(kid) != old)
+        self.by_kid = keys
+        self.fresh_until = now + cache_lifetime(headers, floor=self.min_refetch_interval)
         if dropped:
             for listener in self._listeners:
                 listener(dropped)

@@ -40,7 +40,7 @@ import httpx
 
 from gatepass.clock import Clock, SystemClock
 from gatepass.resource.errors import FeedUnavailable, ScopeMissing, TokenRejected
-from gatepass.resource.fast_jws import Reader, verified_payload
+from gatepass.resource.fast_jws import KeyOf, Reader, VerifyingKey, verified_payload
 from gatepass.resource.jwks import MIN_REFETCH_INTERVAL_SECONDS, JwksCache
 from gatepass.resource.revocations import RevocationSet, Verdict
 from gatepass.tokens.revocation_event import TokenFacts
@@ -50,6 +50,8 @@ MAX_LEEWAY_SECONDS: Final = 60
 DEFAULT_LEEWAY_SECONDS: Final = 30
 DEFAULT_CACHE_SIZE: Final = 10_000
 _SCOPE_CACHE_SIZE: Final = 256
+_NO_KEYS: Final[dict[str, VerifyingKey]] = {}
+_NO_KEY: Final[KeyOf] = _NO_KEYS.get  # a stale key set holds no key at hand
 # RFC 9068 §2.2's required claims (client_id included), fetched in one call.
 _REQUIRED: Final = itemgetter("iss", "aud", "exp", "iat", "sub", "client_id", "jti")
 
@@ -142,7 +144,7 @@ class TokenVerifier:
         # A RevocationSet tells by its generation whether it changed since it vouched.
         self._revset = revocations if isinstance(revocations, RevocationSet) else None
         self._reader = Reader(TYP)
-        self._open, self._key_at_hand = self._reader.open, self._jwks.cached  # bound once
+        self._open = self._reader.open  # bound once
         self._cache_size = cache_size
         # token -> (serve from the cache until, the result, its `sid` for revocation checks,
         # the RevocationSet's generation when it vouched for the token, else -1)
@@ -188,7 +190,9 @@ class TokenVerifier:
             verified, sid = hit[1], hit[2]
         else:
             # The published key at hand (the usual case): one frame from token to claims.
-            claims = self._open(token, self._key_at_hand, now)
+            # JwksCache.cached(kid, now), without its frame: 0.4 µs of an uncached verify.
+            jwks = self._jwks
+            claims = self._open(token, jwks.by_kid.get if now < jwks.fresh_until else _NO_KEY)
             if claims is None:  # the kid's key is not at hand: fetched, or none
                 claims = await self._fetched_and_verified(token)
             verified = self._checked(claims, now)
