@@ -190,7 +190,7 @@ def test_es256_check_gives_verify_s_verdict_on_good_damaged_and_foreign_signatur
 
 
 def test_es256_check_accepts_signatures_whose_r_or_s_starts_with_a_zero_octet() -> None:
-    """The one signature in 64 that takes der_signature's long way (a shorter INTEGER)
+    """The one signature in 128 that takes der_signature's long way (a shorter INTEGER)
     verifies like the others, and fails like them when damaged."""
     key, found = ES256Key("k", EC_KEY.public_key()), {"r": 0, "s": 0}
     for n in range(20_000):
