@@ -50,8 +50,7 @@ MAX_LEEWAY_SECONDS: Final = 60
 DEFAULT_LEEWAY_SECONDS: Final = 30
 DEFAULT_CACHE_SIZE: Final = 10_000
 _SCOPE_CACHE_SIZE: Final = 256
-_NO_KEYS: Final[dict[str, VerifyingKey]] = {}
-_NO_KEY: Final[KeyOf] = _NO_KEYS.get  # a stale key set holds no key at hand
+_NO_KEY: Final[KeyOf] = dict[str, VerifyingKey]().get  # a stale set holds no key at hand
 # RFC 9068 §2.2's required claims (client_id included), fetched in one call.
 _REQUIRED: Final = itemgetter("iss", "aud", "exp", "iat", "sub", "client_id", "jti")
 
