@@ -17,7 +17,7 @@ from gatepass.benchmarks import output, peers, suite, summary
 from gatepass.benchmarks.workload import Throughput
 from tests.support import POSTGRES_ADMIN_URL, REDIS_URL, assert_scratch_removed
 
-KEYS = {"name", "value", "unit", "baseline", "baseline_value", "ratio", "goal"}
+KEYS = {"name", "value", "unit", "baseline", "baseline_value", "ratio", "goal", "ratio_interval"}
 COMMAND = "import sys; from gatepass.cli import main; sys.exit(main())"
 
 

@@ -26,14 +26,22 @@ def _by_name(results: list[Result]) -> dict[str, Result]:
 
 
 def _ratios(plt: Any, results: list[Result], path: Path) -> bool:
-    """Every result with a goal: its ratio beside the goal, log scale."""
+    """Every result with a goal: its ratio (and interval) beside the goal, log scale."""
     rows = [r for r in results if r["goal"] is not None and r["ratio"] is not None]
     if not rows:
         return False
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(rows) + 1.2))
     names = [r["name"] for r in rows]
     colors = ["tab:green" if met(r) else "tab:red" for r in rows]
-    ax.barh(names, [r["ratio"] for r in rows], color=colors)
+    ratios = [r["ratio"] for r in rows]
+    spans = [r["ratio_interval"] or (x, x) for r, x in zip(rows, ratios, strict=True)]
+    # The interval's ends as distances from the bar's end (a bootstrap interval need not
+    # hold the ratio of all turns: never a negative length).
+    errors = [
+        [max(0.0, x - low) for x, (low, _) in zip(ratios, spans, strict=True)],
+        [max(0.0, high - x) for x, (_, high) in zip(ratios, spans, strict=True)],
+    ]
+    ax.barh(names, ratios, color=colors, xerr=errors, ecolor="black", capsize=2)
     ax.scatter([r["goal"] for r in rows], names, marker="|", s=200, color="black", label="goal")
     ax.set_xscale("log")
     ax.invert_yaxis()

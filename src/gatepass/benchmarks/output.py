@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from gatepass.benchmarks import charts
-from gatepass.benchmarks.summary import LOWER_IS_BETTER, Result, met
+from gatepass.benchmarks.summary import LOWER_IS_BETTER, Result, met, within_noise
 from gatepass.benchmarks.workload import Throughput
 
 SECTIONS = (  # (name prefix, heading): the order of the report
@@ -26,7 +26,9 @@ SECTIONS = (  # (name prefix, heading): the order of the report
 NOTE = (
     "ratio = ours / baseline, higher is better; for latencies, sizes and round trips "
     "(units ms, us, bytes, round trips) the inverse, baseline / ours. Absolute figures "
-    "move with whatever else the machine runs; the ratios of one run are the headline."
+    "move with whatever else the machine runs; the ratios of one run are the headline. "
+    "(low-high) after a ratio: its interval of about 95% over the run's interleaved turns; "
+    "a goal inside it is within the run's noise, and another run may decide it either way."
 )
 
 
@@ -68,16 +70,24 @@ def _number(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+def _times(r: float) -> str:
+    return f"{r:.2f}" if r < 100 else f"{r:,.0f}"
+
+
 def _ratio(entry: Result) -> str:
-    r = entry["ratio"]
-    return "-" if r is None else f"{r:.2f}x" if r < 100 else f"{r:,.0f}x"
+    r, interval = entry["ratio"], entry["ratio_interval"]
+    if r is None:
+        return "-"
+    spread = "" if interval is None else f" ({_times(interval[0])}-{_times(interval[1])})"
+    return f"{_times(r)}x{spread}"
 
 
 def _verdict(entry: Result) -> str:
     verdict = met(entry)
     if verdict is None:
         return "" if entry["goal"] is None else f">= {entry['goal']:g}x: not measured"
-    return f">= {entry['goal']:g}x {'met' if verdict else 'MISSED'}"
+    noise = ", within noise" if within_noise(entry) else ""
+    return f">= {entry['goal']:g}x {'met' if verdict else 'MISSED'}{noise}"
 
 
 def _grouped(results: list[Result]) -> list[tuple[str, list[Result]]]:
@@ -151,7 +161,16 @@ def _goals(results: list[Result]) -> list[str]:
     judged = [e for e in results if met(e) is not None]
     missed = [e["name"] for e in judged if not met(e)]
     line = f"Goals met: {len(judged) - len(missed)} of {len(judged)}."
-    return [line + (f" Missed: {', '.join(missed)}." if missed else "")]
+    lines = [line + (f" Missed: {', '.join(missed)}." if missed else "")]
+    undecided = [e["name"] for e in judged if within_noise(e)]
+    if undecided:
+        lines += [
+            "",
+            f"Within this run's noise (the goal inside the ratio's interval): "
+            f"{', '.join(undecided)}. Another run may decide these either way; a full run "
+            "(`--full`) measures longer and narrows the intervals.",
+        ]
+    return lines
 
 
 def write_report(out: Path, raw: dict[str, Any], results: list[Result]) -> list[Path]:

@@ -1,16 +1,19 @@
 """One flat list of results from a run's figures: what `gatepass bench --json` prints.
 
-Each result: {"name", "value", "unit", "baseline", "baseline_value", "ratio", "goal"}.
-`baseline` names what was measured beside it in the same run; `ratio` is ours over the
-baseline with higher meaning better: value / baseline_value for rates, and the inverse,
-baseline_value / value, for the units in LOWER_IS_BETTER (latencies, sizes, round
-trips). `goal` is the target ratio of issues 5 and 8, or None. A baseline that could not
-be measured keeps its name, says why, and has no value (nor ratio).
+Each result: {"name", "value", "unit", "baseline", "baseline_value", "ratio", "goal",
+"ratio_interval"}. `baseline` names what was measured beside it in the same run; `ratio`
+is ours over the baseline with higher meaning better: value / baseline_value for rates,
+and the inverse, baseline_value / value, for the units in LOWER_IS_BETTER (latencies,
+sizes, round trips). `goal` is the target ratio of issues 5 and 8, or None.
+`ratio_interval` is [low, high], about 95%, for a rate measured in interleaved turns
+beside its baseline (interval.py), else None. A baseline that could not be measured keeps
+its name, says why, and has no value (nor ratio).
 """
 
 from typing import Any
 
 from gatepass.benchmarks import verify_rates
+from gatepass.benchmarks.interval import Turns, ratio_interval
 from gatepass.benchmarks.workload import Throughput
 
 LOWER_IS_BETTER = frozenset({"ms", "us", "bytes", "round trips"})
@@ -37,15 +40,20 @@ def result(
     baseline: str,
     baseline_value: float | None,
     goal: float | None = None,
+    turns: tuple[Turns, Turns] | None = None,
 ) -> Result:
+    """`turns`: ours and the baseline's (ops, seconds) per interleaved turn, for a rate."""
+    figure = ratio(value, baseline_value, unit)
+    interval = None if turns is None or figure is None else ratio_interval(*turns)
     return {
         "name": name,
         "value": value,
         "unit": unit,
         "baseline": baseline,
         "baseline_value": baseline_value,
-        "ratio": ratio(value, baseline_value, unit),
+        "ratio": figure,
         "goal": goal,
+        "ratio_interval": None if interval is None else list(interval),
     }
 
 
@@ -56,12 +64,24 @@ def met(entry: Result) -> bool | None:
     return bool(entry["ratio"] >= entry["goal"])
 
 
+def within_noise(entry: Result) -> bool:
+    """Whether the goal lies inside the ratio's interval: this run does not decide it."""
+    interval, goal = entry["ratio_interval"], entry["goal"]
+    return interval is not None and goal is not None and interval[0] < goal <= interval[1]
+
+
+def _paired(ours: Throughput, theirs: Throughput | None) -> tuple[Turns, Turns] | None:
+    return None if theirs is None else (ours.turns, theirs.turns)
+
+
 def _rate_and_latency(
     name: str, ours: Throughput, baseline: str, theirs: Throughput | None, goal: float | None
 ) -> list[Result]:
     """ops/s with its goal, then p50 and p99 beside the baseline's."""
     return [
-        result(name, ours.ops_per_second, "ops/s", baseline, _rate(theirs), goal),
+        result(
+            name, ours.ops_per_second, "ops/s", baseline, _rate(theirs), goal, _paired(ours, theirs)
+        ),
         result(
             f"{name}_p50", ours.p50_ms, "ms", baseline, None if theirs is None else theirs.p50_ms
         ),
@@ -134,7 +154,13 @@ def _verify(resource: dict[str, Any]) -> list[Result]:
             crypto = f"cryptography {alg} verify"
             out += [
                 result(
-                    f"{name}_vs_raw", rate, "ops/s", crypto, raw["verifications_per_second"], of_raw
+                    f"{name}_vs_raw",
+                    rate,
+                    "ops/s",
+                    crypto,
+                    raw["verifications_per_second"],
+                    of_raw,
+                    (figures["turns"], raw["turns"]),
                 ),
                 result(
                     f"{name}_vs_pyjwt",
@@ -143,6 +169,7 @@ def _verify(resource: dict[str, Any]) -> list[Result]:
                     f"PyJWT decode {alg}",
                     pyjwt["verifications_per_second"],
                     verify_rates.UNCACHED_OVER_PYJWT if uncached else None,
+                    (figures["turns"], pyjwt["turns"]),
                 ),
                 result(f"{name}_p50", figures["p50_us"], "us", crypto, raw["p50_us"]),
                 result(f"{name}_p99", figures["p99_us"], "us", crypto, raw["p99_us"]),
@@ -200,6 +227,7 @@ def _login(raw: dict[str, Any]) -> list[Result]:
                 f"argon2-cffi verify on {figures['cores']} threads",
                 figures["raw_on_cores"].ops_per_second,
                 LOGIN_GOAL,
+                _paired(figures["logins"], figures["raw_on_cores"]),
             )
         )
     return out
@@ -296,6 +324,7 @@ def _endpoint(resource: dict[str, Any]) -> list[Result]:
             "the same Starlette endpoint without GatepassAuth",
             requests["open"].ops_per_second,
             ENDPOINT_GOAL,
+            _paired(requests["protected"], requests["open"]),
         )
     ]
 

@@ -164,6 +164,7 @@ def _per_verification(t: Throughput) -> dict[str, Any]:
         "p50_us": t.p50_ms * 1000 / BATCH,
         "p99_us": t.p99_ms * 1000 / BATCH,
         "seconds": t.seconds,
+        "turns": t.turns,  # (batches, seconds) per turn: the ratio is the same in batches
     }
 
 

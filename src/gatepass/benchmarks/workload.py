@@ -31,6 +31,8 @@ class Throughput:
     p50_ms: float
     p99_ms: float
     cpu_us_per_op: float  # this process's CPU time per op: what load elsewhere moves least
+    # (ops, seconds) of each interleaved turn, in order: what ratio_interval resamples
+    turns: tuple[tuple[int, float], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,6 +44,7 @@ class _Tally:
     errors: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    turns: list[tuple[int, float]] = field(default_factory=list)
 
     def result(self, concurrency: int) -> Throughput:
         ordered = sorted(self.samples)
@@ -54,6 +57,7 @@ class _Tally:
             p50_ms=percentile(ordered, 0.50),
             p99_ms=percentile(ordered, 0.99),
             cpu_us_per_op=self.cpu_seconds / len(ordered) * 1e6 if ordered else 0.0,
+            turns=tuple(self.turns),
         )
 
 
@@ -92,6 +96,7 @@ async def _slice(
     elapsed = time.perf_counter() - began
     tally.seconds += elapsed
     tally.cpu_seconds += time.process_time() - cpu
+    tally.turns.append((len(tally.samples) - done, elapsed))
     return (len(tally.samples) - done) / elapsed
 
 
