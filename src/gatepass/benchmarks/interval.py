@@ -4,8 +4,8 @@ A pair measured by workload.interleaved ran in n alternating turns, and its head
 ratio is ours over the baseline over all of them (each side's total ops over its total
 seconds). On a shared host a burst of other work lands on one side of a turn and not on
 the other, so that ratio moves from run to run: on one 2-core VM, single 25 ms turns of
-the uncached verify ran at 0.22 to 5.5 times the raw check's rate, while whole runs gave
-0.79-0.92 (docs/benchmarks.md).
+the uncached verify ran at 0.22 to 5.5 times the raw check's rate, and quick runs of one
+build put the RS256 ratio anywhere from 0.68 to 0.88 (docs/benchmarks.md).
 
 Resampling the turns with replacement, ours and the baseline's of a turn together, and
 computing each resample's ratio the same way gives that ratio's spread; its 2.5th and
