@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gatepass.benchmarks import interval, output, summary
+from gatepass.benchmarks import charts, interval, output, summary
 from gatepass.benchmarks.interval import MIN_TURNS, ratio_interval
 from gatepass.benchmarks.workload import Throughput, interleaved
 
@@ -132,3 +132,17 @@ def test_a_goal_inside_the_interval_is_within_noise_and_the_report_says_so(
     assert "Within this run's noise (the goal inside the ratio's interval): " in report
     assert "verify_uncached_ES256_vs_raw." in report
     assert report.count("within noise") == 1  # the noisy row; the clear miss is a miss
+
+
+def test_the_ratio_chart_draws_the_intervals_it_has(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    noisy = _entry([870.0, 930.0, 610.0, 900.0, 880.0, 1300.0, 890.0, 860.0], [1000.0] * 8, 0.9)
+    size = summary.result("redis_session_record_bytes", 184, "bytes", "target", 300, 1.0)
+    assert size["ratio_interval"] is None
+    path = tmp_path / "ratios.png"
+    assert charts._ratios(plt, [noisy, size], path)
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

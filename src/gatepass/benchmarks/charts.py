@@ -33,15 +33,18 @@ def _ratios(plt: Any, results: list[Result], path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(rows) + 1.2))
     names = [r["name"] for r in rows]
     colors = ["tab:green" if met(r) else "tab:red" for r in rows]
-    ratios = [r["ratio"] for r in rows]
-    spans = [r["ratio_interval"] or (x, x) for r, x in zip(rows, ratios, strict=True)]
-    # The interval's ends as distances from the bar's end (a bootstrap interval need not
-    # hold the ratio of all turns: never a negative length).
-    errors = [
-        [max(0.0, x - low) for x, (low, _) in zip(ratios, spans, strict=True)],
-        [max(0.0, high - x) for x, (_, high) in zip(ratios, spans, strict=True)],
-    ]
-    ax.barh(names, ratios, color=colors, xerr=errors, ecolor="black", capsize=2)
+    ax.barh(names, [r["ratio"] for r in rows], color=colors)
+    spread = [r for r in rows if r["ratio_interval"] is not None]
+    if spread:  # the interval's ends as distances from the bar's end, never negative (a
+        # bootstrap interval need not hold the ratio of all turns)
+        ratios = [r["ratio"] for r in spread]
+        lows, highs = zip(*(r["ratio_interval"] for r in spread), strict=True)
+        errors = [
+            [max(0.0, x - low) for x, low in zip(ratios, lows, strict=True)],
+            [max(0.0, high - x) for x, high in zip(ratios, highs, strict=True)],
+        ]
+        y = [r["name"] for r in spread]
+        ax.errorbar(ratios, y, xerr=errors, fmt="none", ecolor="black", capsize=2)
     ax.scatter([r["goal"] for r in rows], names, marker="|", s=200, color="black", label="goal")
     ax.set_xscale("log")
     ax.invert_yaxis()

@@ -167,8 +167,8 @@ def _goals(results: list[Result]) -> list[str]:
         lines += [
             "",
             f"Within this run's noise (the goal inside the ratio's interval): "
-            f"{', '.join(undecided)}. Another run may decide these either way; a full run "
-            "(`--full`) measures longer and narrows the intervals.",
+            f"{', '.join(undecided)}. Another run of the same code on this machine may "
+            "decide these either way.",
         ]
     return lines
 
