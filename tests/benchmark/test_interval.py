@@ -146,3 +146,19 @@ def test_the_ratio_chart_draws_the_intervals_it_has(tmp_path: Path) -> None:
     path = tmp_path / "ratios.png"
     assert charts._ratios(plt, [noisy, size], path)
     assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def _measured(rates: list[float]) -> Throughput:
+    turns = tuple(_turns(rates))
+    ops = sum(n for n, _ in turns)
+    return Throughput(1, ops, 0, float(len(turns)), ops / len(turns), 1.0, 2.0, 100.0, turns)
+
+
+def test_full_mode_token_rates_beside_pyjwt_carry_intervals_too() -> None:
+    pair = {"gatepass": _measured([300.0, 310.0, 290.0, 305.0, 295.0]), "pyjwt": None}
+    pair["pyjwt"] = _measured([100.0] * 5)
+    entries = summary._tokens({"tokens": {"ES256": {"issue": pair, "verify": pair}}})
+    assert [e["name"] for e in entries] == ["access_token_issue_ES256", "access_token_verify_ES256"]
+    for entry in entries:
+        low, high = entry["ratio_interval"]
+        assert 2.9 <= low < entry["ratio"] < high <= 3.1

@@ -382,6 +382,7 @@ def _tokens(raw: dict[str, Any]) -> list[Result]:
                     "ops/s",
                     f"PyJWT {'encode' if case == 'issue' else 'decode'} {alg}",
                     r["pyjwt"].ops_per_second,
+                    turns=_paired(r["gatepass"], r["pyjwt"]),
                 )
             )
     return out
