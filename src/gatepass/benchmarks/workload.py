@@ -86,8 +86,8 @@ async def _worker(op: Operation, index: int, items: int, stop: float, tally: _Ta
 
 async def _slice(
     op: Operation, concurrency: int, items: int, seconds: float, tally: _Tally
-) -> float:
-    """Run one slice; returns its rate in ops/s."""
+) -> None:
+    """Run one slice, recorded in `tally` as one turn."""
     began, cpu, done = time.perf_counter(), time.process_time(), len(tally.samples)
     stop = began + seconds
     await asyncio.gather(
@@ -97,17 +97,16 @@ async def _slice(
     tally.seconds += elapsed
     tally.cpu_seconds += time.process_time() - cpu
     tally.turns.append((len(tally.samples) - done, elapsed))
-    return (len(tally.samples) - done) / elapsed
 
 
 @dataclass(frozen=True)
 class Interleaved:
-    results: list[Throughput]  # one per op, over all its slices
-    slice_rates: list[list[float]]  # [slice][op]: ops/s of each op in each turn
+    results: list[Throughput]  # one per op, over all its slices, each turn in `turns`
 
     def paired_ratio(self, a: int, b: int) -> float:
         """Median over turns of rate(a) / rate(b): each pair ran back to back."""
-        return statistics.median(rates[a] / rates[b] for rates in self.slice_rates)
+        turns = zip(self.results[a].turns, self.results[b].turns, strict=True)
+        return statistics.median((n_a / s_a) / (n_b / s_b) for (n_a, s_a), (n_b, s_b) in turns)
 
 
 async def interleaved(
@@ -127,14 +126,11 @@ async def interleaved(
     for op, seconds_warm in zip(ops, warmups, strict=True):  # pools filled, caches hot
         await _slice(op, concurrency, items, seconds_warm, _Tally())
     tallies = [_Tally() for _ in ops]
-    slice_rates = []
     for turn in range(slices):
         order = list(range(len(ops)))[:: 1 if turn % 2 == 0 else -1]
-        rates = [0.0] * len(ops)
         for i in order:
-            rates[i] = await _slice(ops[i], concurrency, items, seconds / slices, tallies[i])
-        slice_rates.append(rates)
-    return Interleaved([tally.result(concurrency) for tally in tallies], slice_rates)
+            await _slice(ops[i], concurrency, items, seconds / slices, tallies[i])
+    return Interleaved([tally.result(concurrency) for tally in tallies])
 
 
 async def closed_loop(
